@@ -1,0 +1,51 @@
+# Nghị trường: two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+WEB := clients/web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/*.html $(WEB)/*/index.html server/locale -type f 2>/dev/null) \
+	$(wildcard $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/vite.config.ts $(WEB)/tsconfig.json)
+
+.PHONY: run test lint bench web system-deps clean
+
+# The virtual environment, rebuilt when pyproject.toml changes.
+$(VENV)/.stamp: pyproject.toml
+	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+# The web client, rebuilt only when its sources change.
+$(WEB)/dist/.stamp: $(WEB_SOURCES)
+	@if [ -f $(WEB)/package.json ]; then \
+		cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
+	else mkdir -p $(WEB)/dist; fi
+	@touch $@
+
+web: $(WEB)/dist/.stamp
+
+run: $(VENV)/.stamp web
+	$(BIN)/nghitruong serve --demo
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+lint: $(VENV)/.stamp
+	$(BIN)/ruff check chamber server media tests
+	$(BIN)/ruff format --check chamber server media tests
+	$(BIN)/mypy chamber server media
+
+# pytest exits 5 when it collects no test: that fails here, as it should.
+test: system-deps $(VENV)/.stamp web lint
+	$(BIN)/pytest -q -p no:cacheprovider --timeout=300 \
+		--cov=chamber --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
+
+bench: $(VENV)/.stamp web
+	$(BIN)/python tests/load/bench_core.py
+	@for b in tests/load/bench_journal.py tests/load/vote_storm.py; do \
+		[ -f $$b ] && $(BIN)/python $$b || true; done
+
+clean:
+	rm -rf $(VENV) $(WEB)/dist $(WEB)/node_modules .pytest_cache .mypy_cache .ruff_cache

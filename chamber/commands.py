@@ -1,0 +1,294 @@
+"""Commands: what someone asks the sitting to do.
+
+Each command is a tagged struct; the tag (``type``) is the name clients send and the key
+of the permission table. Ids of new things (requests, turns, votes, ...) are not chosen by
+clients: they are derived from the seq of the event that creates them.
+"""
+
+from __future__ import annotations
+
+from msgspec import Struct
+
+from chamber.ids import (
+    DocHash,
+    ItemId,
+    MemberId,
+    MotionId,
+    RequestId,
+    Role,
+    RoundId,
+    TurnId,
+    TurnKind,
+    VoteForm,
+    VoteId,
+)
+from chamber.model import AgendaItem, Council, Guest, Question
+from chamber.rules import PassRule, Rules
+
+
+class Ctx(Struct, frozen=True, kw_only=True):
+    """Who acts, in which capacity, and when (ms since the epoch, UTC)."""
+
+    actor: MemberId | None
+    role: Role
+    now: int
+
+
+class Command(Struct, frozen=True, kw_only=True, tag_field="type"):
+    pass
+
+
+# Sitting lifecycle and agenda
+
+
+class ScheduleSitting(Command, frozen=True, tag="sitting.schedule"):
+    sitting: str
+    council: Council
+    title: str
+    scheduled_at: int
+    rules: Rules | None = None
+    agenda: tuple[AgendaItem, ...] = ()
+
+
+class OpenSitting(Command, frozen=True, tag="sitting.open"):
+    pass
+
+
+class StartSitting(Command, frozen=True, tag="sitting.start"):
+    pass
+
+
+class SuspendSitting(Command, frozen=True, tag="sitting.suspend"):
+    reason: str = ""
+
+
+class ResumeSitting(Command, frozen=True, tag="sitting.resume"):
+    pass
+
+
+class CloseSitting(Command, frozen=True, tag="sitting.close"):
+    pass
+
+
+class AddItem(Command, frozen=True, tag="agenda.add"):
+    title: str
+    presenter: str = ""
+    position: int | None = None
+
+
+class ReorderAgenda(Command, frozen=True, tag="agenda.reorder"):
+    order: tuple[ItemId, ...]
+
+
+class MoveToItem(Command, frozen=True, tag="agenda.move"):
+    item: ItemId
+
+
+class AddGuest(Command, frozen=True, tag="roster.add_guest"):
+    guest: Guest
+
+
+# Attendance
+
+
+class CheckIn(Command, frozen=True, tag="attendance.check_in"):
+    member: MemberId | None = None  # None: the actor themself
+
+
+class JoinRemote(Command, frozen=True, tag="attendance.join_remote"):
+    member: MemberId | None = None
+
+
+class Leave(Command, frozen=True, tag="attendance.leave"):
+    member: MemberId | None = None
+
+
+class Excuse(Command, frozen=True, tag="attendance.excuse"):
+    member: MemberId
+    reason: str = ""
+
+
+# The floor
+
+
+class RequestFloor(Command, frozen=True, tag="floor.request"):
+    kind: TurnKind = TurnKind.CONTRIBUTION
+    note: str = ""
+
+
+class WithdrawRequest(Command, frozen=True, tag="floor.withdraw"):
+    request: RequestId
+
+
+class GrantFloor(Command, frozen=True, tag="floor.grant"):
+    """Grant a queued request, or give the floor directly to a member or guest."""
+
+    request: RequestId | None = None
+    speaker: MemberId | None = None
+    kind: TurnKind = TurnKind.CONTRIBUTION
+
+
+class GrantNext(Command, frozen=True, tag="floor.next"):
+    pass
+
+
+class EndTurn(Command, frozen=True, tag="floor.end"):
+    turn: TurnId
+
+
+class PauseTurn(Command, frozen=True, tag="floor.pause"):
+    turn: TurnId
+
+
+class ResumeTurn(Command, frozen=True, tag="floor.resume"):
+    turn: TurnId
+
+
+class ExtendTurn(Command, frozen=True, tag="floor.extend"):
+    turn: TurnId
+    seconds: int
+
+
+class ExpireTurn(Command, frozen=True, tag="turn.expire"):
+    """Submitted by the hub's timer; a no-op if the turn ended or was extended meanwhile."""
+
+    turn: TurnId
+
+
+class OpenRound(Command, frozen=True, tag="floor.round_open"):
+    respondent: MemberId
+
+
+class AnswerRound(Command, frozen=True, tag="floor.round_answer"):
+    round: RoundId
+
+
+class CloseRound(Command, frozen=True, tag="floor.round_close"):
+    round: RoundId
+
+
+# Documents and motions
+
+
+class RegisterDocument(Command, frozen=True, tag="doc.register"):
+    hash: DocHash
+    title: str
+    pages: int = 1
+    media_type: str = "application/pdf"
+    item: ItemId | None = None
+    supersedes: DocHash | None = None
+
+
+class PresentDocument(Command, frozen=True, tag="doc.present"):
+    doc: DocHash
+    page: int = 1
+
+
+class StopPresenting(Command, frozen=True, tag="doc.stop"):
+    pass
+
+
+class ProposeMotion(Command, frozen=True, tag="motion.propose"):
+    title: str
+    doc: DocHash
+    item: ItemId | None = None
+
+
+class AmendMotion(Command, frozen=True, tag="motion.amend"):
+    motion: MotionId
+    doc: DocHash
+
+
+# Votes, elections, confidence polls
+
+
+class OpenVote(Command, frozen=True, tag="vote.open"):
+    """Open a vote on a motion from a preset, with any setting overridden."""
+
+    motion: MotionId
+    preset: str = "resolution"
+    title: str | None = None
+    form: VoteForm | None = None
+    options: tuple[str, ...] | None = None
+    rule: PassRule | None = None
+    allow_change: bool | None = None
+    duration_s: int | None = None
+
+
+class OpenElection(Command, frozen=True, tag="election.open"):
+    title: str
+    positions: int
+    candidates: tuple[Question, ...]
+    duration_s: int | None = None
+
+
+class OpenConfidencePoll(Command, frozen=True, tag="confidence.open"):
+    title: str
+    officials: tuple[Question, ...]
+    duration_s: int | None = None
+
+
+class CastBallot(Command, frozen=True, tag="vote.cast"):
+    """A ballot: ``choice`` for a motion; ``answers`` (question → option) otherwise."""
+
+    vote: VoteId
+    choice: str | None = None
+    answers: dict[str, str] | None = None
+
+
+class CloseVote(Command, frozen=True, tag="vote.close"):
+    vote: VoteId
+
+
+class CancelVote(Command, frozen=True, tag="vote.cancel"):
+    vote: VoteId
+    reason: str = ""
+
+
+class Revote(Command, frozen=True, tag="vote.revote"):
+    """Cancel a vote (if still open) and open a new one with the same settings."""
+
+    vote: VoteId
+    duration_s: int | None = None
+
+
+AnyCommand = (
+    ScheduleSitting
+    | OpenSitting
+    | StartSitting
+    | SuspendSitting
+    | ResumeSitting
+    | CloseSitting
+    | AddItem
+    | ReorderAgenda
+    | MoveToItem
+    | AddGuest
+    | CheckIn
+    | JoinRemote
+    | Leave
+    | Excuse
+    | RequestFloor
+    | WithdrawRequest
+    | GrantFloor
+    | GrantNext
+    | EndTurn
+    | PauseTurn
+    | ResumeTurn
+    | ExtendTurn
+    | ExpireTurn
+    | OpenRound
+    | AnswerRound
+    | CloseRound
+    | RegisterDocument
+    | PresentDocument
+    | StopPresenting
+    | ProposeMotion
+    | AmendMotion
+    | OpenVote
+    | OpenElection
+    | OpenConfidencePoll
+    | CastBallot
+    | CloseVote
+    | CancelVote
+    | Revote
+)

@@ -1,0 +1,605 @@
+import { useMemo, useState } from "preact/hooks";
+import type { Connection, LiveState } from "../lib/connection";
+import { optionName, t, thresholdWords, useLang } from "../lib/i18n";
+import { activeTurns, isPresent, itemQueue, latestVote, memberName, openVote, presentCount } from "../lib/reducer";
+import { needed, reachableNeeded } from "../lib/rules";
+import type { Command, Sitting, Turn, Vote } from "../lib/types";
+import { Ballot } from "../ui/ballot";
+import { boot } from "../ui/boot";
+import { Confirm, Countdown, Header, LinkBanner, Notices, PhaseChip, QuorumGauge, VoteClock } from "../ui/common";
+import { DocViewer } from "../ui/docviewer";
+import { useKeys, useLive } from "../ui/hooks";
+import { Session } from "../ui/session";
+import { ballotsOf, VoteResult } from "../ui/votepanel";
+import "./chair.css";
+
+/** A command waiting for the chair's confirmation. */
+interface Ask {
+  title: string;
+  body?: string;
+  confirm: string;
+  cmd: Command;
+}
+
+type Run = (cmd: Command) => void;
+
+function Lifecycle({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) => void }) {
+  const b = (key: string, cmd: Command, cls = "") => (
+    <button type="button" class={cls} data-testid={cmd.type} onClick={() => run(cmd)}>
+      {t(key)}
+    </button>
+  );
+  return (
+    <div class="row lifecycle" role="group" aria-label={t("web.sitting.lifecycle")}>
+      {s.phase === "scheduled" && b("web.sitting.open", { type: "sitting.open" }, "primary")}
+      {s.phase === "opened" && b("web.sitting.start", { type: "sitting.start" }, "primary")}
+      {s.phase === "in_session" && b("web.sitting.suspend", { type: "sitting.suspend" })}
+      {s.phase === "suspended" && b("web.sitting.resume", { type: "sitting.resume" }, "primary")}
+      {s.phase !== "scheduled" && s.phase !== "closed" && (
+        <button
+          type="button"
+          class="danger"
+          data-testid="sitting.close"
+          onClick={() => ask({ title: t("web.sitting.close_confirm"), body: t("web.sitting.close_body"), confirm: t("web.sitting.close"), cmd: { type: "sitting.close" } })}
+        >
+          {t("web.sitting.close")}
+        </button>
+      )}
+    </div>
+  );
+}
+
+function Agenda({ s, run }: { s: Sitting; run: Run }) {
+  const [title, setTitle] = useState("");
+  const canMove = s.phase !== "scheduled" && s.phase !== "closed";
+  return (
+    <section class="card" aria-labelledby="c-agenda">
+      <h2 id="c-agenda">{t("web.agenda.title")}</h2>
+      <ol class="agenda">
+        {s.agenda.map((i) => (
+          <li key={i.id} class={i.id === s.current_item ? "current" : ""} aria-current={i.id === s.current_item ? "step" : undefined}>
+            <span>
+              {i.title}
+              {i.presenter && <span class="muted"> · {i.presenter}</span>}
+            </span>
+            {i.id !== s.current_item && canMove && (
+              <button type="button" data-testid={`move-${i.id}`} onClick={() => run({ type: "agenda.move", item: i.id })}>
+                {t("web.agenda.move")}
+              </button>
+            )}
+          </li>
+        ))}
+      </ol>
+      {s.phase !== "closed" && (
+        <form
+          class="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (title.trim()) run({ type: "agenda.add", title: title.trim() });
+            setTitle("");
+          }}
+        >
+          <label class="grow">
+            <span class="sr-only">{t("web.agenda.new_title")}</span>
+            <input placeholder={t("web.agenda.new_title")} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+          </label>
+          <button type="submit">{t("web.agenda.add")}</button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function Attendance({ s, run }: { s: Sitting; run: Run }) {
+  const [open, setOpen] = useState(false);
+  const members = s.council.members;
+  const present = presentCount(s);
+  return (
+    <section class="card" aria-labelledby="c-att">
+      <h2 id="c-att">{t("web.attendance.title")}</h2>
+      <QuorumGauge s={s} />
+      <p class="muted">{t("web.attendance.summary", { present, members: members.length })}</p>
+      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
+        {open ? t("web.attendance.hide") : t("web.attendance.show")}
+      </button>
+      {open && (
+        <table class="attendance">
+          <thead>
+            <tr>
+              <th>{t("web.member.seat")}</th>
+              <th>{t("web.member.name")}</th>
+              <th>{t("web.member.presence")}</th>
+              <th>
+                <span class="sr-only">{t("web.actions")}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((m) => (
+              <tr key={m.id}>
+                <td>{m.seat}</td>
+                <td>{m.name}</td>
+                <td class={isPresent(s, m.id) ? "ok-text" : "muted"}>{t(`presence.${s.attendance[m.id] ?? "absent"}`)}</td>
+                <td>
+                  {!isPresent(s, m.id) && s.phase !== "closed" && (
+                    <button type="button" onClick={() => run({ type: "attendance.check_in", member: m.id })} aria-label={`${t("web.attendance.check_in")}: ${m.name}`}>
+                      {t("web.attendance.check_in")}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function TurnRow({ s, turn, conn, run, ask }: { s: Sitting; turn: Turn; conn: Connection; run: Run; ask: (a: Ask) => void }) {
+  return (
+    <li class="turn" data-testid="turn">
+      <div>
+        <strong>{memberName(s, turn.speaker)}</strong> <span class="muted">· {t(`turn.${turn.kind}`)}</span>
+        {turn.status === "paused" && <span class="warn-chip"> {t("web.turn.paused")}</span>}
+      </div>
+      <Countdown turn={turn} conn={conn} />
+      <div class="row">
+        {turn.status === "speaking" ? (
+          <button type="button" onClick={() => run({ type: "floor.pause", turn: turn.id })}>
+            {t("web.turn.pause")}
+          </button>
+        ) : (
+          <button type="button" onClick={() => run({ type: "floor.resume", turn: turn.id })}>
+            {t("web.turn.resume")}
+          </button>
+        )}
+        <button type="button" onClick={() => run({ type: "floor.extend", turn: turn.id, seconds: 60 })}>
+          {t("web.turn.extend", { minutes: 1 })}
+        </button>
+        <button type="button" onClick={() => run({ type: "floor.extend", turn: turn.id, seconds: 180 })}>
+          {t("web.turn.extend", { minutes: 3 })}
+        </button>
+        <button type="button" class="danger" data-testid="end-turn" onClick={() => ask(endTurnAsk(s, turn))}>
+          {t("web.turn.end")}
+        </button>
+      </div>
+    </li>
+  );
+}
+
+const endTurnAsk = (s: Sitting, turn: Turn): Ask => ({
+  title: t("web.turn.end_confirm", { name: memberName(s, turn.speaker) }),
+  confirm: t("web.turn.end"),
+  cmd: { type: "floor.end", turn: turn.id },
+});
+
+function Floor({ s, conn, run, ask }: { s: Sitting; conn: Connection; run: Run; ask: (a: Ask) => void }) {
+  const turns = activeTurns(s);
+  const queue = itemQueue(s);
+  const inSession = s.phase === "in_session";
+  return (
+    <section class="card" aria-labelledby="c-floor">
+      <h2 id="c-floor">{t("web.floor.title")}</h2>
+      <h3>{t("web.floor.speaking")}</h3>
+      {turns.length === 0 && <p class="muted">{t("web.floor.nobody")}</p>}
+      <ul class="plain" aria-live="polite">
+        {turns.map((turn) => (
+          <TurnRow key={turn.id} s={s} turn={turn} conn={conn} run={run} ask={ask} />
+        ))}
+      </ul>
+      <div class="row">
+        <h3 class="grow">{t("web.floor.queue", { count: queue.length })}</h3>
+        <button type="button" class="primary" data-testid="next-speaker" disabled={!inSession || !queue.length} onClick={() => run({ type: "floor.next" })}>
+          {t("web.floor.next")} <kbd>N</kbd>
+        </button>
+      </div>
+      <ol class="queue" data-testid="queue">
+        {queue.map((r) => (
+          <li key={r.id}>
+            <span>
+              {memberName(s, r.member)} <span class="muted">· {t(`turn.${r.kind}`)}</span>
+            </span>
+            <button type="button" disabled={!inSession} onClick={() => run({ type: "floor.grant", request: r.id })}>
+              {t("web.floor.grant")}
+            </button>
+          </li>
+        ))}
+      </ol>
+      <Rounds s={s} run={run} />
+    </section>
+  );
+}
+
+function Rounds({ s, run }: { s: Sitting; run: Run }) {
+  const round = Object.values(s.rounds).find((r) => !r.answered);
+  const [who, setWho] = useState("");
+  const people = [...Object.values(s.guests), ...s.council.members];
+  if (s.phase !== "in_session") return null;
+  return (
+    <div class="rounds">
+      <h3>{t("web.round.title")}</h3>
+      {round ? (
+        <div class="row">
+          <span>{t("web.round.open_for", { name: memberName(s, round.respondent), questions: round.questions.length })}</span>
+          <button type="button" onClick={() => run({ type: "floor.round_answer", round: round.id })}>
+            {t("web.round.answer")}
+          </button>
+          <button type="button" onClick={() => run({ type: "floor.round_close", round: round.id })}>
+            {t("web.round.close")}
+          </button>
+        </div>
+      ) : (
+        <form
+          class="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (who) run({ type: "floor.round_open", respondent: who });
+          }}
+        >
+          <label>
+            {t("web.round.respondent")}
+            <select value={who} onChange={(e) => setWho(e.currentTarget.value)}>
+              <option value="">—</option>
+              {people.map((p) => (
+                <option value={p.id} key={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" disabled={!who}>
+            {t("web.round.open")}
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}
+
+function VoteSetup({ s, run }: { s: Sitting; run: Run }) {
+  const motions = Object.values(s.motions);
+  const presets = Object.values(s.rules.presets);
+  const [motion, setMotion] = useState(motions.find((m) => m.item === s.current_item)?.id ?? motions[0]?.id ?? "");
+  const [presetId, setPresetId] = useState(presets[0]?.id ?? "resolution");
+  const preset = s.rules.presets[presetId];
+  const [duration, setDuration] = useState<string>(preset?.duration_s != null ? String(preset.duration_s) : "");
+  if (!preset) return null;
+  const present = presentCount(s);
+  const th = preset.rule.threshold;
+  const unreachable = reachableNeeded(th, s.council.total_seats, present);
+  const need = th.base === "total_seats" ? needed(th, s.council.total_seats) : null;
+  const inSession = s.phase === "in_session";
+  return (
+    <form
+      class="stack vote-setup"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const d = parseInt(duration, 10);
+        run({ type: "vote.open", motion, preset: presetId, duration_s: Number.isFinite(d) && d > 0 ? d : null });
+      }}
+    >
+      <h3>{t("web.vote.setup")}</h3>
+      <label>
+        {t("web.vote.motion")}
+        <select value={motion} onChange={(e) => setMotion(e.currentTarget.value)} data-testid="vote-motion">
+          {motions.map((m) => (
+            <option value={m.id} key={m.id}>
+              {m.title}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t("web.vote.preset")}
+        <select
+          value={presetId}
+          data-testid="vote-preset"
+          onChange={(e) => {
+            const id = e.currentTarget.value;
+            setPresetId(id);
+            const p = s.rules.presets[id];
+            setDuration(p?.duration_s != null ? String(p.duration_s) : "");
+          }}
+        >
+          {presets.map((p) => (
+            <option value={p.id} key={p.id}>
+              {t(`web.preset.${p.id}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <dl class="preset-facts">
+        <dt>{t("web.vote.form")}</dt>
+        <dd>{t(`form.${preset.form}`)}</dd>
+        <dt>{t("web.vote.options")}</dt>
+        <dd>{preset.options.map(optionName).join(" · ")}</dd>
+        <dt>{t("web.vote.threshold")}</dt>
+        <dd>
+          {thresholdWords(th)}
+          {need !== null && ` (${need})`}
+        </dd>
+      </dl>
+      <label>
+        {t("web.vote.duration")}
+        <input type="number" min={5} inputMode="numeric" value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />
+      </label>
+      {unreachable !== null && (
+        <p class={preset.unreachable === "refuse" ? "error" : "warn-text"} role="alert" data-testid="unreachable">
+          {t("web.vote.unreachable", { present, needed: unreachable })}{" "}
+          {preset.unreachable === "refuse" ? t("web.vote.unreachable_refuse") : t("web.vote.unreachable_warn")}
+        </p>
+      )}
+      <button type="submit" class="primary" data-testid="open-vote" disabled={!inSession || !motion || (unreachable !== null && preset.unreachable === "refuse")}>
+        {t("web.vote.open")}
+      </button>
+    </form>
+  );
+}
+
+function OpenVotePanel({ s, vote, live, conn, ask }: { s: Sitting; vote: Vote; live: LiveState; conn: Connection; ask: (a: Ask) => void }) {
+  const { ballots, present } = ballotsOf(vote, s, live);
+  const view = live.view && live.view.vote === vote.id ? live.view : null;
+  const voted = new Set(view?.voted ?? vote.voted);
+  const counts = view?.counts ?? (vote.form === "open" ? vote.counts : null);
+  const notVoted = s.council.members.filter((m) => isPresent(s, m.id) && !voted.has(m.id));
+  return (
+    <div class="stack" aria-live="polite">
+      <p class="vote-title">
+        <strong>{vote.title}</strong> · {t(`form.${vote.form}`)} <VoteClock vote={vote} conn={conn} />
+      </p>
+      <p class="big-number" data-testid="c-ballots">
+        {t("web.vote.ballots_of_present", { ballots, present })}
+      </p>
+      {counts && vote.form === "open" && (
+        <p data-testid="running-counts">
+          {vote.options.map((o) => `${optionName(o)}: ${counts[vote.questions[0].id]?.[o] ?? 0}`).join(" · ")}
+        </p>
+      )}
+      {vote.form === "open" && (
+        <details open={notVoted.length <= 12}>
+          <summary>{t("web.vote.not_voted", { count: notVoted.length })}</summary>
+          <p data-testid="not-voted">{notVoted.map((m) => m.name).join(", ")}</p>
+        </details>
+      )}
+      <div class="row">
+        <button type="button" class="primary" data-testid="close-vote" onClick={() => ask(closeVoteAsk(vote))}>
+          {t("web.vote.close")} <kbd>V</kbd>
+        </button>
+        <button
+          type="button"
+          class="danger"
+          onClick={() => ask({ title: t("web.vote.cancel_confirm"), confirm: t("web.vote.cancel"), cmd: { type: "vote.cancel", vote: vote.id } })}
+        >
+          {t("web.vote.cancel")}
+        </button>
+      </div>
+      <div class="chair-ballot">
+        <h3>{t("web.vote.chair_ballot")}</h3>
+        {live.member && <Ballot s={s} conn={conn} me={live.member} vote={vote} />}
+      </div>
+    </div>
+  );
+}
+
+const closeVoteAsk = (vote: Vote): Ask => ({
+  title: t("web.vote.close_confirm"),
+  body: vote.title,
+  confirm: t("web.vote.close"),
+  cmd: { type: "vote.close", vote: vote.id },
+});
+
+function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn: Connection; run: Run; ask: (a: Ask) => void }) {
+  const vote = latestVote(s);
+  const open = openVote(s);
+  return (
+    <section class="card" aria-labelledby="c-vote" data-testid="c-vote">
+      <h2 id="c-vote">{t("web.vote.title")}</h2>
+      {open ? (
+        <OpenVotePanel s={s} vote={open} live={live} conn={conn} ask={ask} />
+      ) : (
+        <>
+          {vote && (
+            <div class="last-vote">
+              <p class="vote-title">
+                <strong>{vote.title}</strong> · {t(`form.${vote.form}`)}
+              </p>
+              <VoteResult vote={vote} />
+              {vote.result?.roll_call && (
+                <details>
+                  <summary>{t("web.vote.roll_call")}</summary>
+                  <ul class="plain">
+                    {Object.entries(vote.result.roll_call).map(([m, a]) => (
+                      <li key={m}>
+                        {memberName(s, m)}: {Object.values(a).map(optionName).join(", ")}
+                      </li>
+                    ))}
+                  </ul>
+                </details>
+              )}
+              {s.phase === "in_session" && (
+                <button type="button" onClick={() => run({ type: "vote.revote", vote: vote.id })}>
+                  {t("web.vote.revote")}
+                </button>
+              )}
+            </div>
+          )}
+          <VoteSetup s={s} run={run} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function Documents({ s, run }: { s: Sitting; run: Run }) {
+  const docs = Object.values(s.documents);
+  const p = s.presentation;
+  const shown = p ? s.documents[p.doc] : undefined;
+  if (!docs.length) return null;
+  const live = s.phase !== "scheduled" && s.phase !== "closed";
+  return (
+    <section class="card" aria-labelledby="c-docs">
+      <h2 id="c-docs">{t("web.doc.title")}</h2>
+      <ul class="plain stack">
+        {docs.map((d) => (
+          <li key={d.hash} class="row">
+            <span class="grow">
+              {d.title} <span class="muted">({t("web.doc.pages", { pages: d.pages })})</span>
+            </span>
+            <button type="button" disabled={!live} data-testid="present-doc" onClick={() => run({ type: "doc.present", doc: d.hash, page: 1 })}>
+              {t("web.doc.present")}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {p && shown && (
+        <div class="stack">
+          <div class="row">
+            <button type="button" disabled={p.page <= 1} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page - 1 })}>
+              {t("web.doc.prev")}
+            </button>
+            <span data-testid="presented-page">{t("web.doc.presenting", { page: p.page })}</span>
+            <button type="button" data-testid="doc-next" disabled={p.page >= shown.pages} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page + 1 })}>
+              {t("web.doc.next")}
+            </button>
+            <button type="button" onClick={() => run({ type: "doc.stop" })}>
+              {t("web.doc.stop")}
+            </button>
+          </div>
+          <DocViewer doc={shown} page={p.page} width={420} />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Help({ onClose }: { onClose: () => void }) {
+  const keys: [string, string][] = [
+    ["N", "web.keys.next"],
+    ["E", "web.keys.end"],
+    ["P", "web.keys.pause"],
+    ["V", "web.keys.close_vote"],
+    ["?", "web.keys.help"],
+  ];
+  return (
+    <Confirm
+      open
+      title={t("web.keys.title")}
+      body={
+        <table>
+          <tbody>
+            {keys.map(([k, label]) => (
+              <tr key={k}>
+                <td>
+                  <kbd>{k}</kbd>
+                </td>
+                <td>{t(label)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      }
+      confirm={t("web.close")}
+      onConfirm={onClose}
+      onCancel={onClose}
+    />
+  );
+}
+
+function ChairLive({ conn }: { conn: Connection }) {
+  useLang();
+  const live = useLive(conn);
+  const s = live.state;
+  const [asking, setAsking] = useState<Ask | null>(null);
+  const [help, setHelp] = useState(false);
+  const run: Run = (cmd) => void conn.run(cmd);
+  const keys = useMemo(() => {
+    const st = () => conn.live.state;
+    const lastTurn = () => {
+      const x = st();
+      const turns = x ? activeTurns(x) : [];
+      return turns[turns.length - 1];
+    };
+    return {
+      n: () => run({ type: "floor.next" }),
+      e: () => {
+        const x = st();
+        const turn = lastTurn();
+        if (x && turn) setAsking(endTurnAsk(x, turn));
+      },
+      p: () => {
+        const turn = lastTurn();
+        if (turn) run({ type: turn.status === "speaking" ? "floor.pause" : "floor.resume", turn: turn.id });
+      },
+      v: () => {
+        const x = st();
+        const v = x && openVote(x);
+        if (v) setAsking(closeVoteAsk(v));
+      },
+      "?": () => setHelp(true),
+    };
+  }, [conn]);
+  useKeys(keys, !asking && !help);
+  if (!s)
+    return (
+      <>
+        <Header s={null} title={t("web.console.chair")} />
+        <LinkBanner live={live} />
+      </>
+    );
+  const item = s.agenda.find((i) => i.id === s.current_item);
+  return (
+    <>
+      <Header s={s} title={t("web.console.chair")}>
+        <button type="button" onClick={() => setHelp(true)} aria-keyshortcuts="?">
+          {t("web.keys.button")}
+        </button>
+      </Header>
+      <LinkBanner live={live} />
+      <main class="chair" data-seq={s.seq}>
+        <div class="chair-bar">
+          <PhaseChip s={s} />
+          <span class="c-item" data-testid="current-item">
+            {item ? item.title : t("web.agenda.none")}
+          </span>
+          <Lifecycle s={s} run={run} ask={setAsking} />
+        </div>
+        <div class="chair-grid">
+          <div class="col">
+            <Agenda s={s} run={run} />
+            <Attendance s={s} run={run} />
+          </div>
+          <div class="col">
+            <Floor s={s} conn={conn} run={run} ask={setAsking} />
+            <Documents s={s} run={run} />
+          </div>
+          <div class="col">
+            <Votes s={s} live={live} conn={conn} run={run} ask={setAsking} />
+          </div>
+        </div>
+      </main>
+      <Confirm
+        open={asking !== null}
+        title={asking?.title ?? ""}
+        body={asking?.body}
+        confirm={asking?.confirm ?? ""}
+        danger
+        onConfirm={() => {
+          if (asking) run(asking.cmd);
+          setAsking(null);
+        }}
+        onCancel={() => setAsking(null)}
+      />
+      {help && <Help onClose={() => setHelp(false)} />}
+      <Notices conn={conn} live={live} />
+    </>
+  );
+}
+
+const PRESIDING = ["chair", "vice_chair", "secretary"];
+
+boot(
+  <Session titleKey="web.console.chair" hintKey="web.login.hint_chair" accept={(i) => i.kind === "operator" || i.roles.some((r) => PRESIDING.includes(r))}>
+    {(conn) => <ChairLive conn={conn} />}
+  </Session>,
+);

@@ -1,0 +1,220 @@
+import { useState } from "preact/hooks";
+import type { Connection } from "../lib/connection";
+import { optionName, t, useLang } from "../lib/i18n";
+import { activeTurns, isPresent, itemQueue, latestVote, memberName } from "../lib/reducer";
+import type { Document, Sitting, TurnKind } from "../lib/types";
+import { boot } from "../ui/boot";
+import { Countdown, Header, LinkBanner, Notices, PhaseChip, QuorumGauge, VoteClock } from "../ui/common";
+import { DocViewer } from "../ui/docviewer";
+import { useLive } from "../ui/hooks";
+import { Session } from "../ui/session";
+import { VoteResult } from "../ui/votepanel";
+import { Ballot } from "../ui/ballot";
+import "./delegate.css";
+
+const REQUESTABLE: TurnKind[] = ["contribution", "debate_reply", "question", "point_of_order"];
+
+function Attendance({ s, conn, me }: { s: Sitting; conn: Connection; me: string }) {
+  const presence = s.attendance[me] ?? "absent";
+  const present = isPresent(s, me);
+  const closed = s.phase === "closed";
+  return (
+    <section class="card d-attendance" aria-labelledby="d-att">
+      <h2 id="d-att">{t("web.attendance.title")}</h2>
+      <p data-testid="my-presence" class={present ? "ok-text" : "warn-text"}>
+        {t(`presence.${presence}`)}
+      </p>
+      {!present && !closed && (
+        <button type="button" class="primary huge" data-testid="check-in" onClick={() => conn.run({ type: "attendance.check_in" })}>
+          {t("web.attendance.check_in")}
+        </button>
+      )}
+    </section>
+  );
+}
+
+function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string }) {
+  const mine = activeTurns(s).filter((x) => x.speaker === me);
+  const others = activeTurns(s).filter((x) => x.speaker !== me);
+  const queue = itemQueue(s);
+  const myRequests = queue.map((r, i) => ({ r, place: i + 1 })).filter((x) => x.r.member === me);
+  const round = Object.values(s.rounds).find((r) => !r.answered && r.item === s.current_item);
+  const canRequest = s.phase === "in_session" && isPresent(s, me);
+  return (
+    <section class="card d-floor" aria-labelledby="d-floor">
+      <h2 id="d-floor">{t("web.floor.title")}</h2>
+      {mine.map((turn) => (
+        <div class="d-speaking" data-testid="my-turn" key={turn.id} aria-live="polite">
+          <p class="d-big">{t("web.floor.you_speak", { kind: t(`turn.${turn.kind}`) })}</p>
+          <Countdown turn={turn} conn={conn} big />
+          <button type="button" class="big" onClick={() => conn.run({ type: "floor.end", turn: turn.id })}>
+            {t("web.floor.finish")}
+          </button>
+        </div>
+      ))}
+      {others.map((turn) => (
+        <p key={turn.id} data-testid="now-speaking">
+          {t("web.floor.now_speaking", { name: memberName(s, turn.speaker), kind: t(`turn.${turn.kind}`) })} <Countdown turn={turn} conn={conn} />
+        </p>
+      ))}
+      {myRequests.length > 0 && (
+        <ul class="plain d-requests">
+          {myRequests.map(({ r, place }) => (
+            <li key={r.id} data-testid="my-request">
+              <span>{t("web.floor.your_place", { kind: t(`turn.${r.kind}`), place, total: queue.length })}</span>
+              <button type="button" class="big" onClick={() => conn.run({ type: "floor.withdraw", request: r.id })}>
+                {t("web.floor.withdraw")}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {canRequest ? (
+        <div class="d-request-buttons" role="group" aria-label={t("web.floor.request")}>
+          {REQUESTABLE.filter((k) => k !== "question" || round).map((k) => (
+            <button
+              type="button"
+              class="big"
+              data-testid={`request-${k}`}
+              disabled={myRequests.some((x) => x.r.kind === k)}
+              onClick={() => conn.run({ type: "floor.request", kind: k })}
+            >
+              {t("web.floor.request_kind", { kind: t(`turn.${k}`) })}
+            </button>
+          ))}
+        </div>
+      ) : (
+        <p class="muted">{s.phase !== "in_session" ? t("web.floor.not_in_session") : t("web.vote.check_in_first")}</p>
+      )}
+    </section>
+  );
+}
+
+function VotePanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string }) {
+  const vote = latestVote(s);
+  if (!vote) return null;
+  const own = conn.live.ballots[vote.id] ?? vote.ballots[me];
+  return (
+    <section class={`card d-vote ${vote.status}`} aria-labelledby="d-vote" data-testid="d-vote">
+      <h2 id="d-vote">
+        {t(`kind.${vote.kind}`)} · {t(`form.${vote.form}`)} {vote.status === "open" && <VoteClock vote={vote} conn={conn} />}
+      </h2>
+      <p class="d-vote-title">{vote.title}</p>
+      {vote.status === "open" ? (
+        <Ballot key={vote.id} s={s} conn={conn} me={me} vote={vote} />
+      ) : (
+        <>
+          <VoteResult vote={vote} />
+          {own && (
+            <p data-testid="my-ballot-after">
+              {t("web.vote.your_ballot")}{" "}
+              <strong>{vote.questions.map((q) => optionName(own[q.id] ?? "")).join(", ")}</strong>
+            </p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function Documents({ s }: { s: Sitting }) {
+  const docs = Object.values(s.documents).filter((d) => d.item === s.current_item || d.hash === s.presentation?.doc);
+  const [follow, setFollow] = useState(true);
+  const [chosen, setChosen] = useState<{ doc: string; page: number } | null>(null);
+  if (!docs.length) return null;
+  const presented = s.presentation;
+  let doc: Document | undefined;
+  let page = 1;
+  if (follow && presented && s.documents[presented.doc]) {
+    doc = s.documents[presented.doc];
+    page = presented.page;
+  } else if (chosen && s.documents[chosen.doc]) {
+    doc = s.documents[chosen.doc];
+    page = chosen.page;
+  }
+  return (
+    <section class="card d-docs" aria-labelledby="d-docs">
+      <h2 id="d-docs">{t("web.doc.title")}</h2>
+      <div class="row">
+        <label class="inline">
+          <input type="checkbox" data-testid="follow" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} />
+          {t("web.doc.follow")}
+        </label>
+        {presented && <span class="muted">{t("web.doc.presenting", { page: presented.page })}</span>}
+      </div>
+      <ul class="plain row">
+        {docs.map((d) => (
+          <li key={d.hash}>
+            <button
+              type="button"
+              class="big"
+              onClick={() => {
+                setFollow(false);
+                setChosen({ doc: d.hash, page: 1 });
+              }}
+            >
+              {d.title}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {doc && (
+        <>
+          {!(follow && presented) && (
+            <div class="row">
+              <button type="button" class="big" disabled={page <= 1} onClick={() => setChosen({ doc: doc!.hash, page: page - 1 })}>
+                {t("web.doc.prev")}
+              </button>
+              <button type="button" class="big" disabled={page >= doc.pages} onClick={() => setChosen({ doc: doc!.hash, page: page + 1 })}>
+                {t("web.doc.next")}
+              </button>
+            </div>
+          )}
+          <DocViewer doc={doc} page={page} width={Math.min(720, window.innerWidth - 64)} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function DelegateLive({ conn, me }: { conn: Connection; me: string }) {
+  useLang();
+  const live = useLive(conn);
+  const s = live.state;
+  if (!s)
+    return (
+      <>
+        <Header s={null} title={t("web.console.delegate")} />
+        <LinkBanner live={live} />
+      </>
+    );
+  const item = s.agenda.find((i) => i.id === s.current_item);
+  return (
+    <>
+      <Header s={s} title={t("web.console.delegate")} />
+      <LinkBanner live={live} />
+      <main class="delegate" data-seq={s.seq}>
+        <div class="d-status">
+          <span class="d-me">{memberName(s, me)}</span> <PhaseChip s={s} />
+          <span class="d-item" data-testid="current-item">
+            {item ? item.title : t("web.agenda.none")}
+          </span>
+        </div>
+        <Attendance s={s} conn={conn} me={me} />
+        <VotePanel s={s} conn={conn} me={me} />
+        <FloorPanel s={s} conn={conn} me={me} />
+        <Documents s={s} />
+        <section class="card">
+          <QuorumGauge s={s} />
+        </section>
+      </main>
+      <Notices conn={conn} live={live} />
+    </>
+  );
+}
+
+boot(
+  <Session titleKey="web.console.delegate" hintKey="web.login.hint_delegate" accept={(i) => i.kind === "member"}>
+    {(conn, info) => <DelegateLive conn={conn} me={info.id} />}
+  </Session>,
+);

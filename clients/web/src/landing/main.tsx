@@ -1,0 +1,33 @@
+import { t, useLang } from "../lib/i18n";
+import { boot } from "../ui/boot";
+import { LangSwitch } from "../ui/common";
+
+const CONSOLES = ["chair", "delegate", "gallery", "operator"] as const;
+
+function Landing() {
+  useLang();
+  const qs = location.search;
+  return (
+    <main class="landing">
+      <header class="top">
+        <div class="top-title">
+          <span class="brand">{t("web.brand")}</span>
+          <span class="console-name">{t("web.landing.tagline")}</span>
+        </div>
+        <div class="top-tools">
+          <LangSwitch />
+        </div>
+      </header>
+      <div class="grid landing-grid">
+        {CONSOLES.map((c) => (
+          <a class="card landing-card" href={`/${c}/${qs}`} key={c}>
+            <h2>{t(`web.console.${c}`)}</h2>
+            <p>{t(`web.landing.${c}`)}</p>
+          </a>
+        ))}
+      </div>
+    </main>
+  );
+}
+
+boot(<Landing />);

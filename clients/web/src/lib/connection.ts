@@ -1,0 +1,415 @@
+// The one connection layer every console shares: login over HTTP, the WebSocket with its
+// hello/resume, events applied in order, commands with client ids kept until answered and
+// re-sent with the same id after a reconnect (the hub answers a retried id with the
+// original answer, never applying it twice), and reconnection with backoff, forever.
+import { decode, encode } from "@msgpack/msgpack";
+import { applyEvents } from "./reducer";
+import { errorText, lang } from "./i18n";
+import type { Audience, Command, LoginInfo, Role, ServerFrame, Sitting, VoteView } from "./types";
+
+const MSGPACK = "nghitruong.v1.msgpack";
+const JSON_PROTO = "nghitruong.v1.json";
+const TOKEN_KEY = "nghitruong.session";
+
+// ---- Login (HTTP) ----
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public params: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+  text(): string {
+    return errorText(this.code, this.message, this.params);
+  }
+}
+
+export function session(): LoginInfo | null {
+  try {
+    const raw = sessionStorage.getItem(TOKEN_KEY);
+    return raw ? (JSON.parse(raw) as LoginInfo) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function forget(): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, form?: FormData): Promise<T> {
+  const headers: Record<string, string> = { "accept-language": lang() };
+  const s = session();
+  if (s) headers.authorization = `Bearer ${s.token}`;
+  let payload: BodyInit | undefined;
+  if (form) payload = form;
+  else if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: payload });
+  } catch {
+    throw new ApiError(0, "network.down", "");
+  }
+  const text = await res.text();
+  let data: any = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok || (data && data.ok === false)) {
+    if (res.status === 401 && path !== "/api/login") forget();
+    throw new ApiError(res.status, data?.code ?? "http.error", data?.message ?? `HTTP ${res.status}`, data?.params ?? { status: res.status });
+  }
+  return data as T;
+}
+
+export async function login(username: string, password: string): Promise<LoginInfo> {
+  const info = await api<LoginInfo>("POST", "/api/login", { username, password });
+  sessionStorage.setItem(TOKEN_KEY, JSON.stringify(info));
+  return info;
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await api("POST", "/api/logout");
+  } catch {
+    /* the token may already be gone */
+  }
+  forget();
+}
+
+// ---- The live connection ----
+
+export type LinkStatus = "connecting" | "open" | "down" | "auth" | "unknown";
+
+export interface Ack {
+  seq: [number, number] | null;
+  ballot: Record<string, string> | null;
+}
+
+export class CommandError extends Error {
+  constructor(
+    public code: string,
+    public serverMessage: string,
+    public params: Record<string, unknown>,
+  ) {
+    super(serverMessage || code);
+  }
+  text(): string {
+    return errorText(this.code, this.serverMessage, this.params);
+  }
+}
+
+interface Pending {
+  id: string;
+  cmd: Command;
+  resolve: (a: Ack) => void;
+  reject: (e: CommandError) => void;
+}
+
+export interface Notice {
+  id: number;
+  kind: "error" | "info";
+  text: string;
+}
+
+export interface LiveState {
+  status: LinkStatus;
+  state: Sitting | null;
+  view: VoteView | null;
+  present: number | null;
+  audience: Audience | null;
+  member: string | null;
+  role: Role | null;
+  pending: number;
+  /** Own ballots from acks: vote id → answers (also for secret votes, this device only). */
+  ballots: Record<string, Record<string, string>>;
+  notices: Notice[];
+  /** When the first state arrived, ms since navigation start (performance.now()). */
+  readyAt: number | null;
+}
+
+export interface ConnectOptions {
+  sitting: string;
+  token: string | null;
+  remote?: boolean;
+}
+
+const BALLOTS_KEY = "nghitruong.ballots";
+
+export class Connection {
+  live: LiveState = {
+    status: "connecting",
+    state: null,
+    view: null,
+    present: null,
+    audience: null,
+    member: null,
+    role: null,
+    pending: 0,
+    ballots: {},
+    notices: [],
+    readyAt: null,
+  };
+  /** server clock − local clock, ms (from welcome and pong). */
+  offset = 0;
+  private ws: WebSocket | null = null;
+  private seq: number | null = null;
+  private pending = new Map<string, Pending>();
+  private listeners = new Set<() => void>();
+  private attempt = 0;
+  private timer: number | undefined;
+  private pingTimer: number | undefined;
+  private lastHeard = 0;
+  private pingN = 0;
+  private stopped = false;
+  private noticeN = 0;
+  private json = new URLSearchParams(location.search).has("json");
+
+  constructor(private opts: ConnectOptions) {
+    try {
+      const stored = sessionStorage.getItem(`${BALLOTS_KEY}.${opts.sitting}`);
+      if (stored) this.live.ballots = JSON.parse(stored);
+    } catch {
+      /* ignore */
+    }
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private update(patch: Partial<LiveState>): void {
+    this.live = { ...this.live, ...patch, pending: this.pending.size };
+    for (const fn of this.listeners) fn();
+  }
+
+  now(): number {
+    return Date.now() + this.offset;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.open();
+    window.addEventListener("online", this.kick);
+    this.pingTimer = window.setInterval(() => this.heartbeat(), 5000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    window.clearTimeout(this.timer);
+    window.clearInterval(this.pingTimer);
+    window.removeEventListener("online", this.kick);
+    this.ws?.close(1000);
+    this.ws = null;
+  }
+
+  /** Drop the link and reconnect at once (also used by tests and the "online" event). */
+  kick = (): void => {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) return;
+    this.attempt = 0;
+    window.clearTimeout(this.timer);
+    if (!this.ws) this.open();
+  };
+
+  /** Force a fresh snapshot: reconnect with last_seq = null. */
+  resync(): void {
+    this.seq = null;
+    this.ws?.close(4000);
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, [this.json ? JSON_PROTO : MSGPACK]);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    if (this.live.status !== "connecting" && this.live.status !== "down") this.update({ status: "connecting" });
+    ws.onopen = () => {
+      this.lastHeard = Date.now();
+      this.sendFrame({
+        t: "hello",
+        sitting: this.opts.sitting,
+        token: this.opts.token,
+        last_seq: this.live.state ? this.seq : null,
+        lang: lang(),
+        remote: this.opts.remote ?? false,
+      });
+    };
+    ws.onmessage = (msg) => {
+      this.lastHeard = Date.now();
+      let frame: ServerFrame;
+      try {
+        frame = (typeof msg.data === "string" ? JSON.parse(msg.data) : decode(new Uint8Array(msg.data as ArrayBuffer))) as ServerFrame;
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (this.stopped) return;
+      if (ev.code === 4404) {
+        this.update({ status: "unknown" });
+        return;
+      }
+      if (this.live.status === "auth") return;
+      this.update({ status: "down" });
+      this.scheduleReconnect();
+    };
+    ws.onerror = () => {
+      /* onclose follows */
+    };
+  }
+
+  private scheduleReconnect(): void {
+    window.clearTimeout(this.timer);
+    const base = Math.min(10000, 300 * 2 ** Math.min(this.attempt, 6));
+    const delay = this.attempt === 0 ? 100 : base * (0.5 + Math.random() * 0.5);
+    this.attempt++;
+    this.timer = window.setTimeout(() => this.open(), delay);
+  }
+
+  private heartbeat(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - this.lastHeard > 20000) {
+      ws.close(4001); // silent link: treat as dropped
+      this.ws = null;
+      this.update({ status: "down" });
+      this.scheduleReconnect();
+      return;
+    }
+    this.sendFrame({ t: "ping", n: ++this.pingN });
+  }
+
+  private sendFrame(frame: unknown): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(this.json ? JSON.stringify(frame) : encode(frame, { ignoreUndefined: true }));
+    return true;
+  }
+
+  private onFrame(f: ServerFrame): void {
+    switch (f.t) {
+      case "welcome": {
+        this.attempt = 0;
+        this.offset = f.server_time - Date.now();
+        const patch: Partial<LiveState> = {
+          status: "open",
+          audience: f.audience,
+          member: f.member,
+          role: f.role,
+        };
+        if (f.snapshot) {
+          this.seq = f.seq;
+          patch.state = { ...f.snapshot, seq: f.seq };
+          patch.view = null;
+          if (this.live.readyAt === null) patch.readyAt = performance.now();
+        } else {
+          this.seq = f.seq;
+        }
+        this.update(patch);
+        // Re-send every command not yet answered, with its original id.
+        for (const p of this.pending.values()) this.sendFrame({ t: "cmd", id: p.id, cmd: p.cmd });
+        break;
+      }
+      case "events": {
+        if (this.seq === null || f.from !== this.seq || !this.live.state) {
+          this.resync(); // a gap: never apply out of order
+          return;
+        }
+        this.seq = f.to;
+        this.update({ state: applyEvents(this.live.state, f.events, f.to) });
+        break;
+      }
+      case "snapshot":
+        this.seq = f.seq;
+        this.update({ state: { ...f.snapshot, seq: f.seq } });
+        break;
+      case "view":
+        this.update({ view: f.vote, present: f.present });
+        break;
+      case "ack": {
+        const p = this.pending.get(f.id);
+        if (!p) return;
+        this.pending.delete(f.id);
+        if (f.ballot && p.cmd.type === "vote.cast") {
+          const ballots = { ...this.live.ballots, [String(p.cmd.vote)]: f.ballot };
+          try {
+            sessionStorage.setItem(`${BALLOTS_KEY}.${this.opts.sitting}`, JSON.stringify(ballots));
+          } catch {
+            /* ignore */
+          }
+          this.update({ ballots });
+        } else this.update({});
+        p.resolve({ seq: f.seq, ballot: f.ballot });
+        break;
+      }
+      case "error": {
+        if (f.id && this.pending.has(f.id)) {
+          const p = this.pending.get(f.id)!;
+          this.pending.delete(f.id);
+          this.update({});
+          p.reject(new CommandError(f.code, f.message, f.params ?? {}));
+          return;
+        }
+        if (f.code === "auth.invalid" || f.code === "auth.not_a_member") {
+          forget();
+          this.update({ status: "auth" });
+        }
+        this.notify("error", errorText(f.code, f.message, f.params ?? {}));
+        break;
+      }
+      case "pong":
+        this.offset = f.server_time - Date.now();
+        break;
+    }
+  }
+
+  /** Submit a chamber command. Resolves on the ack; rejects with a typed error. A command
+   * issued while the link is down waits and goes out (with the same id) on reconnect. */
+  send(cmd: Command): Promise<Ack> {
+    const id = crypto.randomUUID();
+    return new Promise<Ack>((resolve, reject) => {
+      this.pending.set(id, { id, cmd, resolve, reject });
+      this.update({});
+      if (this.live.status === "open") this.sendFrame({ t: "cmd", id, cmd });
+    });
+  }
+
+  notify(kind: Notice["kind"], text: string): void {
+    const n: Notice = { id: ++this.noticeN, kind, text };
+    this.update({ notices: [...this.live.notices.slice(-3), n] });
+    window.setTimeout(() => this.dismiss(n.id), 8000);
+  }
+
+  dismiss(id: number): void {
+    this.update({ notices: this.live.notices.filter((n) => n.id !== id) });
+  }
+
+  /** Run a command and show its refusal, if any, as a notice in the user's language. */
+  async run(cmd: Command): Promise<Ack | null> {
+    try {
+      return await this.send(cmd);
+    } catch (e) {
+      if (e instanceof CommandError) this.notify("error", e.text());
+      return null;
+    }
+  }
+}

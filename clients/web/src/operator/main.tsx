@@ -1,0 +1,609 @@
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError, Connection, logout, session } from "../lib/connection";
+import { t, useLang } from "../lib/i18n";
+import { isPresent } from "../lib/reducer";
+import type { LoginInfo, Sitting } from "../lib/types";
+import { boot } from "../ui/boot";
+import { Header, LoginForm, QuorumGauge } from "../ui/common";
+import { useLive } from "../ui/hooks";
+import "./operator.css";
+
+interface CouncilRow {
+  id: string;
+  name: string;
+  total_seats: number;
+  kind: string;
+  parent: string | null;
+}
+interface MemberRow {
+  id: string;
+  council: string;
+  name: string;
+  seat: string;
+  roles: string[];
+  username: string | null;
+}
+interface SittingRow {
+  id: string;
+  council: string;
+  title: string;
+  scheduled_at: number;
+  phase: string;
+}
+interface Card {
+  member: string;
+  name: string;
+  seat: string;
+  username: string;
+  password: string;
+  url: string;
+}
+
+type Tab = "councils" | "members" | "sittings" | "documents" | "checkin";
+const TABS: Tab[] = ["councils", "members", "sittings", "documents", "checkin"];
+
+function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [T | null, () => void, string] {
+  const [data, setData] = useState<T | null>(null);
+  const [err, setErr] = useState("");
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load()
+      .then((d) => live && (setData(d), setErr("")))
+      .catch((e) => live && setErr(e instanceof ApiError ? e.text() : String(e)));
+    return () => {
+      live = false;
+    };
+  }, [...deps, n]);
+  return [data, () => setN(n + 1), err];
+}
+
+function Msg({ text, ok }: { text: string; ok?: boolean }) {
+  if (!text) return null;
+  return (
+    <p class={ok ? "ok-text" : "error"} role={ok ? "status" : "alert"}>
+      {text}
+    </p>
+  );
+}
+
+async function attempt(fn: () => Promise<unknown>, setMsg: (m: [string, boolean]) => void, okText: string) {
+  try {
+    await fn();
+    setMsg([okText, true]);
+    return true;
+  } catch (e) {
+    setMsg([e instanceof ApiError ? e.text() : String(e), false]);
+    return false;
+  }
+}
+
+function Councils({ councils, reload }: { councils: CouncilRow[]; reload: () => void }) {
+  const [id, setId] = useState("");
+  const [name, setName] = useState("");
+  const [seats, setSeats] = useState("30");
+  const [msg, setMsg] = useState<[string, boolean]>(["", true]);
+  return (
+    <section class="card">
+      <h2>{t("web.op.councils")}</h2>
+      <table>
+        <thead>
+          <tr>
+            <th>{t("web.op.council_id")}</th>
+            <th>{t("web.op.council_name")}</th>
+            <th>{t("web.op.total_seats")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {councils.map((c) => (
+            <tr key={c.id}>
+              <td>{c.id}</td>
+              <td>{c.name}</td>
+              <td>{c.total_seats}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        class="form-grid"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          if (await attempt(() => api("POST", "/api/councils", { id: id.trim(), name: name.trim(), total_seats: parseInt(seats, 10) }), setMsg, t("web.op.saved"))) {
+            setId("");
+            setName("");
+            reload();
+          }
+        }}
+      >
+        <h3>{t("web.op.new_council")}</h3>
+        <label>
+          {t("web.op.council_id")}
+          <input required pattern="[a-z0-9\-]+" value={id} onInput={(e) => setId(e.currentTarget.value)} />
+        </label>
+        <label>
+          {t("web.op.council_name")}
+          <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </label>
+        <label>
+          {t("web.op.total_seats")}
+          <input required type="number" min={1} value={seats} onInput={(e) => setSeats(e.currentTarget.value)} />
+        </label>
+        <button type="submit" class="primary">
+          {t("web.op.create")}
+        </button>
+        <Msg text={msg[0]} ok={msg[1]} />
+      </form>
+    </section>
+  );
+}
+
+function QrSvg({ text }: { text: string }) {
+  const [svg, setSvg] = useState("");
+  useEffect(() => {
+    import("qrcode").then((q) => q.toString(text, { type: "svg", margin: 1, errorCorrectionLevel: "M" })).then(setSvg);
+  }, [text]);
+  return <div class="qr" role="img" aria-label={text} dangerouslySetInnerHTML={{ __html: svg }} />;
+}
+
+function Cards({ cards, council }: { cards: Card[]; council?: CouncilRow }) {
+  if (!cards.length) return null;
+  return (
+    <section class="card cards-section">
+      <div class="row no-print">
+        <h2 class="grow">{t("web.op.cards")}</h2>
+        <button type="button" class="primary" onClick={() => window.print()}>
+          {t("web.op.print")}
+        </button>
+      </div>
+      <p class="muted no-print">{t("web.op.cards_hint")}</p>
+      <div class="cards">
+        {cards.map((c) => (
+          <article class="login-card" key={c.member}>
+            <div class="lc-text">
+              <div class="lc-council">{council?.name}</div>
+              <div class="lc-name">{c.name}</div>
+              {c.seat && <div>{t("web.op.seat_n", { seat: c.seat })}</div>}
+              <dl>
+                <dt>{t("web.login.username")}</dt>
+                <dd class="mono">{c.username}</dd>
+                <dt>{t("web.login.password")}</dt>
+                <dd class="mono">{c.password}</dd>
+              </dl>
+              <div class="lc-url mono">{c.url}</div>
+            </div>
+            <QrSvg text={c.url} />
+          </article>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function Members({ councils, sittings }: { councils: CouncilRow[]; sittings: SittingRow[] }) {
+  const [council, setCouncil] = useState(councils[0]?.id ?? "");
+  const [members, reload, err] = useAsync(() => (council ? api<MemberRow[]>("GET", `/api/councils/${council}/members`) : Promise.resolve([])), [council]);
+  const [cards, setCards] = useState<Card[]>([]);
+  const [name, setName] = useState("");
+  const [seat, setSeat] = useState("");
+  const [role, setRole] = useState("delegate");
+  const [msg, setMsg] = useState<[string, boolean]>(["", true]);
+  const sitting = sittings.find((x) => x.council === council && x.phase !== "closed") ?? sittings.find((x) => x.council === council);
+  const issue = async (m: MemberRow) => {
+    try {
+      const r = await api<{ username: string; password: string }>("POST", `/api/members/${m.id}/login`);
+      const url = `${location.origin}/delegate/?${sitting ? `sitting=${encodeURIComponent(sitting.id)}&` : ""}user=${encodeURIComponent(r.username)}`;
+      setCards((cs) => [...cs.filter((c) => c.member !== m.id), { member: m.id, name: m.name, seat: m.seat, username: r.username, password: r.password, url }]);
+      setMsg([t("web.op.login_issued", { name: m.name }), true]);
+      reload();
+    } catch (e) {
+      setMsg([e instanceof ApiError ? e.text() : String(e), false]);
+    }
+  };
+  return (
+    <>
+      <section class="card no-print">
+        <h2>{t("web.op.members")}</h2>
+        <label>
+          {t("web.op.council")}
+          <select value={council} onChange={(e) => setCouncil(e.currentTarget.value)}>
+            {councils.map((c) => (
+              <option value={c.id} key={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <Msg text={err} />
+        <Msg text={msg[0]} ok={msg[1]} />
+        <table>
+          <thead>
+            <tr>
+              <th>{t("web.member.seat")}</th>
+              <th>{t("web.member.name")}</th>
+              <th>{t("web.op.roles")}</th>
+              <th>{t("web.login.username")}</th>
+              <th>
+                <span class="sr-only">{t("web.actions")}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {(members ?? []).map((m) => (
+              <tr key={m.id}>
+                <td>{m.seat}</td>
+                <td>{m.name}</td>
+                <td>{m.roles.map((r) => t(`role.${r}`)).join(", ")}</td>
+                <td class="mono">{m.username ?? "—"}</td>
+                <td>
+                  <button type="button" onClick={() => issue(m)} aria-label={`${m.username ? t("web.op.reset_login") : t("web.op.create_login")}: ${m.name}`}>
+                    {m.username ? t("web.op.reset_login") : t("web.op.create_login")}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <div class="row">
+          <button type="button" onClick={() => (members ?? []).forEach((m) => issue(m))} disabled={!members?.length}>
+            {t("web.op.reset_all")}
+          </button>
+        </div>
+        <form
+          class="form-grid"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            if (await attempt(() => api("POST", `/api/councils/${council}/members`, { name: name.trim(), seat: seat.trim(), roles: role === "delegate" ? ["delegate"] : ["delegate", role] }), setMsg, t("web.op.saved"))) {
+              setName("");
+              setSeat("");
+              reload();
+            }
+          }}
+        >
+          <h3>{t("web.op.new_member")}</h3>
+          <label>
+            {t("web.member.name")}
+            <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
+          </label>
+          <label>
+            {t("web.member.seat")}
+            <input value={seat} onInput={(e) => setSeat(e.currentTarget.value)} />
+          </label>
+          <label>
+            {t("web.op.roles")}
+            <select value={role} onChange={(e) => setRole(e.currentTarget.value)}>
+              {["delegate", "chair", "vice_chair", "secretary"].map((r) => (
+                <option value={r} key={r}>
+                  {t(`role.${r}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" class="primary" disabled={!council}>
+            {t("web.op.create")}
+          </button>
+        </form>
+      </section>
+      <Cards cards={cards} council={councils.find((c) => c.id === council)} />
+    </>
+  );
+}
+
+function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sittings: SittingRow[]; reload: () => void }) {
+  const [council, setCouncil] = useState(councils[0]?.id ?? "");
+  const [title, setTitle] = useState("");
+  const [when, setWhen] = useState("");
+  const [agenda, setAgenda] = useState("");
+  const [msg, setMsg] = useState<[string, boolean]>(["", true]);
+  const [target, setTarget] = useState(sittings[0]?.id ?? "");
+  const [item, setItem] = useState("");
+  const [state] = useAsync(() => (target ? api<Sitting>("GET", `/api/sittings/${target}`) : Promise.resolve(null)), [target, msg[0]]);
+  return (
+    <>
+      <section class="card">
+        <h2>{t("web.op.sittings")}</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>{t("web.op.sitting_title")}</th>
+              <th>{t("web.op.council")}</th>
+              <th>{t("web.op.scheduled_at")}</th>
+              <th>{t("web.member.presence")}</th>
+              <th>
+                <span class="sr-only">{t("web.actions")}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {sittings.map((x) => (
+              <tr key={x.id}>
+                <td>
+                  {x.title} <span class="muted mono">{x.id}</span>
+                </td>
+                <td>{councils.find((c) => c.id === x.council)?.name ?? x.council}</td>
+                <td>{new Date(x.scheduled_at).toLocaleString()}</td>
+                <td>{t(`phase.${x.phase}`)}</td>
+                <td class="row">
+                  {["chair", "delegate", "gallery"].map((c) => (
+                    <a href={`/${c}/?sitting=${encodeURIComponent(x.id)}`} key={c}>
+                      {t(`web.console.${c}`)}
+                    </a>
+                  ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section class="card">
+        <form
+          class="form-grid"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const items = agenda.split("\n").map((l) => l.trim()).filter(Boolean).map((title) => ({ title }));
+            const at = when ? new Date(when).getTime() : Date.now();
+            if (await attempt(() => api("POST", "/api/sittings", { council, title: title.trim(), scheduled_at: at, agenda: items }), setMsg, t("web.op.saved"))) {
+              setTitle("");
+              setAgenda("");
+              reload();
+            }
+          }}
+        >
+          <h3>{t("web.op.new_sitting")}</h3>
+          <label>
+            {t("web.op.council")}
+            <select value={council} onChange={(e) => setCouncil(e.currentTarget.value)}>
+              {councils.map((c) => (
+                <option value={c.id} key={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t("web.op.sitting_title")}
+            <input required value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+          </label>
+          <label>
+            {t("web.op.scheduled_at")}
+            <input type="datetime-local" value={when} onInput={(e) => setWhen(e.currentTarget.value)} />
+          </label>
+          <label class="wide">
+            {t("web.op.agenda_lines")}
+            <textarea rows={4} value={agenda} onInput={(e) => setAgenda(e.currentTarget.value)} />
+          </label>
+          <button type="submit" class="primary">
+            {t("web.op.create")}
+          </button>
+        </form>
+        <Msg text={msg[0]} ok={msg[1]} />
+      </section>
+      <section class="card">
+        <h3>{t("web.agenda.title")}</h3>
+        <SittingPicker sittings={sittings} value={target} onChange={setTarget} />
+        {state && (
+          <ol>
+            {state.agenda.map((i) => (
+              <li key={i.id}>{i.title}</li>
+            ))}
+          </ol>
+        )}
+        <form
+          class="row"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            if (!item.trim() || !target) return;
+            if (await attempt(() => command(target, { type: "agenda.add", title: item.trim() }), setMsg, t("web.op.saved"))) setItem("");
+          }}
+        >
+          <label class="grow">
+            {t("web.agenda.new_title")}
+            <input value={item} onInput={(e) => setItem(e.currentTarget.value)} />
+          </label>
+          <button type="submit">{t("web.agenda.add")}</button>
+        </form>
+      </section>
+    </>
+  );
+}
+
+function command(sitting: string, cmd: Record<string, unknown>) {
+  return api("POST", `/api/sittings/${encodeURIComponent(sitting)}/commands`, { id: crypto.randomUUID(), cmd });
+}
+
+function SittingPicker({ sittings, value, onChange }: { sittings: SittingRow[]; value: string; onChange: (v: string) => void }) {
+  return (
+    <label>
+      {t("web.op.sitting")}
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        {sittings.map((x) => (
+          <option value={x.id} key={x.id}>
+            {x.title} ({t(`phase.${x.phase}`)})
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function Documents({ sittings }: { sittings: SittingRow[] }) {
+  const [target, setTarget] = useState(sittings[0]?.id ?? "");
+  const [file, setFile] = useState<File | null>(null);
+  const [title, setTitle] = useState("");
+  const [item, setItem] = useState("");
+  const [msg, setMsg] = useState<[string, boolean]>(["", true]);
+  const [state] = useAsync(() => (target ? api<Sitting>("GET", `/api/sittings/${target}`) : Promise.resolve(null)), [target, msg[0]]);
+  return (
+    <section class="card">
+      <h2>{t("web.doc.title")}</h2>
+      <SittingPicker sittings={sittings} value={target} onChange={setTarget} />
+      {state && (
+        <ul>
+          {Object.values(state.documents).map((d) => (
+            <li key={d.hash}>
+              {d.title} <span class="muted">({t("web.doc.pages", { pages: d.pages })})</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form
+        class="form-grid"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          if (!file) return;
+          const form = new FormData();
+          form.append("file", file);
+          form.append("title", title || file.name);
+          if (item) form.append("item", item);
+          await attempt(() => api("POST", `/api/sittings/${encodeURIComponent(target)}/documents`, undefined, form), setMsg, t("web.op.uploaded"));
+        }}
+      >
+        <h3>{t("web.op.upload")}</h3>
+        <label>
+          {t("web.op.file")}
+          <input type="file" accept="application/pdf,image/png,image/jpeg" required onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
+        </label>
+        <label>
+          {t("web.op.doc_title")}
+          <input value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+        </label>
+        <label>
+          {t("web.op.doc_item")}
+          <select value={item} onChange={(e) => setItem(e.currentTarget.value)}>
+            <option value="">—</option>
+            {state?.agenda.map((i) => (
+              <option value={i.id} key={i.id}>
+                {i.title}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" class="primary" disabled={!file || !target}>
+          {t("web.op.upload")}
+        </button>
+      </form>
+      <Msg text={msg[0]} ok={msg[1]} />
+    </section>
+  );
+}
+
+function CheckIn({ sittings, info }: { sittings: SittingRow[]; info: LoginInfo }) {
+  const [target, setTarget] = useState(sittings.find((x) => x.phase !== "closed")?.id ?? sittings[0]?.id ?? "");
+  const [conn, setConn] = useState<Connection | null>(null);
+  useEffect(() => {
+    if (!target) return;
+    const c = new Connection({ sitting: target, token: info.token });
+    c.start();
+    setConn(c);
+    return () => c.stop();
+  }, [target]);
+  return (
+    <section class="card">
+      <h2>{t("web.op.checkin")}</h2>
+      <SittingPicker sittings={sittings} value={target} onChange={setTarget} />
+      {conn && <CheckInList conn={conn} sitting={target} />}
+    </section>
+  );
+}
+
+function CheckInList({ conn, sitting }: { conn: Connection; sitting: string }) {
+  const live = useLive(conn);
+  const [filter, setFilter] = useState("");
+  const [msg, setMsg] = useState<[string, boolean]>(["", true]);
+  const s = live.state;
+  if (!s) return <p class="muted">{t("web.link.connecting")}</p>;
+  const f = filter.trim().toLowerCase();
+  const members = s.council.members.filter((m) => !f || m.name.toLowerCase().includes(f) || m.seat.includes(f));
+  const act = (type: string, member: string) => attempt(() => command(sitting, { type, member }), setMsg, t("web.op.saved"));
+  return (
+    <>
+      <QuorumGauge s={s} />
+      <label>
+        {t("web.op.find_member")}
+        <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+      </label>
+      <Msg text={msg[0]} ok={msg[1]} />
+      <table>
+        <tbody>
+          {members.map((m) => (
+            <tr key={m.id}>
+              <td>{m.seat}</td>
+              <td>{m.name}</td>
+              <td class={isPresent(s, m.id) ? "ok-text" : "muted"}>{t(`presence.${s.attendance[m.id] ?? "absent"}`)}</td>
+              <td>
+                {isPresent(s, m.id) ? (
+                  <button type="button" onClick={() => act("attendance.leave", m.id)}>
+                    {t("web.attendance.leave")}
+                  </button>
+                ) : (
+                  <button type="button" class="primary" onClick={() => act("attendance.check_in", m.id)} aria-label={`${t("web.attendance.check_in")}: ${m.name}`}>
+                    {t("web.attendance.check_in")}
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+function Console({ info }: { info: LoginInfo }) {
+  const [tab, setTab] = useState<Tab>("councils");
+  const [councils, reloadCouncils, err1] = useAsync(() => api<CouncilRow[]>("GET", "/api/councils"), []);
+  const [sittings, reloadSittings] = useAsync(() => api<SittingRow[]>("GET", "/api/sittings"), [tab]);
+  return (
+    <main class="operator">
+      <nav class="tabs no-print" role="tablist" aria-label={t("web.console.operator")}>
+        {TABS.map((x) => (
+          <button type="button" role="tab" aria-selected={tab === x} class={tab === x ? "on" : ""} onClick={() => setTab(x)} key={x}>
+            {t(`web.op.tab.${x}`)}
+          </button>
+        ))}
+      </nav>
+      <Msg text={err1} />
+      {councils && sittings && (
+        <div class="op-body" role="tabpanel">
+          {tab === "councils" && <Councils councils={councils} reload={reloadCouncils} />}
+          {tab === "members" && <Members councils={councils} sittings={sittings} />}
+          {tab === "sittings" && <Sittings councils={councils} sittings={sittings} reload={reloadSittings} />}
+          {tab === "documents" && <Documents sittings={sittings} />}
+          {tab === "checkin" && <CheckIn sittings={sittings} info={info} />}
+        </div>
+      )}
+    </main>
+  );
+}
+
+function Operator() {
+  useLang();
+  const [info, setInfo] = useState<LoginInfo | null>(session());
+  const ok = info?.kind === "operator";
+  return (
+    <>
+      <Header s={null} title={t("web.console.operator")}>
+        {info && (
+          <button
+            type="button"
+            onClick={async () => {
+              await logout();
+              setInfo(null);
+            }}
+          >
+            {t("web.logout")}
+          </button>
+        )}
+      </Header>
+      {ok ? (
+        <Console info={info!} />
+      ) : (
+        <>
+          {info && <p class="error card narrow">{t("web.login.wrong_role")}</p>}
+          <LoginForm hint={t("web.login.hint_operator")} onDone={setInfo} />
+        </>
+      )}
+    </>
+  );
+}
+
+boot(<Operator />);

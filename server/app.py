@@ -1,0 +1,77 @@
+"""The ASGI application: WebSocket, HTTP API, health, metrics and the web consoles."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from server import http_api
+from server.auth import Auth
+from server.config import Config
+from server.connection import websocket_endpoint
+from server.hub import Hub
+from server.journal import SqliteJournal
+from server.metrics import Metrics
+from server.registry import Registry
+
+VERSION = "0.1.0"
+
+
+async def healthz(request: Request) -> Response:
+    services: http_api.Services = request.app.state.services
+    return JSONResponse({"ok": True, "version": VERSION, "journal": services.hub.journal.name})
+
+
+async def metrics(request: Request) -> Response:
+    services: http_api.Services = request.app.state.services
+    m = services.hub.metrics
+    longest, total = services.hub.queue_depths()
+    m.queue_max.set(longest)
+    m.queue_sum.set(total)
+    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(config: Config) -> Starlette:
+    journal = SqliteJournal(config.data)
+    registry = Registry(config.data)
+    auth = Auth(registry, session_ttl_ms=config.session_ttl_s * 1000)
+    hub = Hub(journal, config, Metrics())
+    services = http_api.Services(
+        hub, registry, auth, config.data / "documents", config.max_upload_bytes
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await journal.open()
+        await hub.start()
+        if config.demo:
+            from server.seed import seed
+
+            await seed(services, config)
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await journal.close()
+            registry.close()
+
+    routes: list[Route | WebSocketRoute | Mount] = [
+        WebSocketRoute("/ws", websocket_endpoint),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+        *http_api.routes(),
+    ]
+    if config.web.is_dir():
+        routes.append(Mount("/", StaticFiles(directory=config.web, html=True), name="web"))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = services
+    app.state.config = config
+    return app

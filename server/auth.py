@@ -1,0 +1,155 @@
+"""Logins, sessions and the limits on guessing.
+
+Passwords are hashed with Argon2id (argon2-cffi, the reference implementation's binding)
+and re-hashed when the parameters change. A session token is 32 random bytes shown once to
+the client; only its SHA-256 is stored. Failed logins are limited per username and per
+address; the clock is passed in, so the limiter is tested without sleeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import deque
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from server.registry import LoginRow, Registry, SessionRow
+
+# Hashing cost: argon2-cffi's RFC 9106 "low memory" profile (64 MiB, 3 passes).
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("timing-equaliser")
+
+
+class AuthError(Exception):
+    code = "auth.error"
+
+
+class LoginFailed(AuthError):
+    code = "auth.login_failed"
+
+
+class RateLimited(AuthError):
+    code = "auth.rate_limited"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"retry after {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a session token speaks for."""
+
+    kind: str  # "operator" or "member"
+    id: str
+    council: str | None
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: str
+    principal: Principal
+    expires: int
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_password() -> str:
+    """A password for a printed login card: 12 characters without look-alikes."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(12))
+
+
+@dataclass
+class RateLimiter:
+    """At most ``limit`` failures per key within ``window_ms``."""
+
+    limit: int
+    window_ms: int
+    _failures: dict[str, deque[int]] = field(default_factory=dict)
+
+    def retry_after_ms(self, key: str, now: int) -> int:
+        times = self._failures.get(key)
+        if not times:
+            return 0
+        while times and times[0] <= now - self.window_ms:
+            times.popleft()
+        if len(times) < self.limit:
+            return 0
+        return times[0] + self.window_ms - now
+
+    def fail(self, key: str, now: int) -> None:
+        self._failures.setdefault(key, deque()).append(now)
+
+    def clear(self, key: str) -> None:
+        self._failures.pop(key, None)
+
+
+@dataclass
+class Auth:
+    registry: Registry
+    session_ttl_ms: int = 12 * 3600 * 1000
+    per_user: RateLimiter = field(default_factory=lambda: RateLimiter(5, 5 * 60_000))
+    per_address: RateLimiter = field(default_factory=lambda: RateLimiter(20, 5 * 60_000))
+
+    def set_password(
+        self, username: str, password: str, kind: str, subject: str, council: str | None
+    ) -> None:
+        self.registry.set_login(LoginRow(username, hash_password(password), kind, subject, council))
+
+    def login(self, username: str, password: str, address: str, now: int) -> Session:
+        wait = max(
+            self.per_user.retry_after_ms(username, now),
+            self.per_address.retry_after_ms(address, now),
+        )
+        if wait > 0:
+            raise RateLimited(-(-wait // 1000))
+        row = self.registry.login(username)
+        try:
+            _hasher.verify(row.hash if row else _DUMMY, password)
+            if row is None:
+                raise VerificationError("unknown user")
+        except (VerificationError, InvalidHashError) as exc:
+            self.per_user.fail(username, now)
+            self.per_address.fail(address, now)
+            raise LoginFailed("wrong username or password") from exc
+        self.per_user.clear(username)
+        if _hasher.check_needs_rehash(row.hash):
+            self.registry.update_hash(username, hash_password(password))
+        token = secrets.token_urlsafe(32)
+        expires = now + self.session_ttl_ms
+        self.registry.add_session(
+            SessionRow(
+                token_hash(token), username, row.kind, row.subject, row.council, now, expires, False
+            )
+        )
+        return Session(token, Principal(row.kind, row.subject, row.council, username), expires)
+
+    def resolve(self, token: str, now: int) -> Principal | None:
+        """The principal of a live session, or None (unknown, expired, revoked)."""
+        if not token:
+            return None
+        row = self.registry.session(token_hash(token))
+        if row is None or row.revoked or row.expires <= now:
+            return None
+        return Principal(row.kind, row.subject, row.council, row.username)
+
+    def revoke(self, token: str) -> None:
+        self.registry.revoke_session(token_hash(token))
+
+    def issue_member_login(self, member_id: str, council: str, username: str) -> str:
+        """Create or reset a member's login; returns the new password, shown once."""
+        password = new_password()
+        self.set_password(username, password, "member", member_id, council)
+        self.registry.revoke_subject("member", member_id)
+        return password

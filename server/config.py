@@ -1,0 +1,51 @@
+"""Configuration: one frozen value from flags and environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+ENV_PREFIX = "NGHITRUONG_"
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data: Path = Path("data")
+    web: Path = Path(__file__).resolve().parent.parent / "clients" / "web" / "dist"
+    max_frame_bytes: int = 64 * 1024  # a larger frame closes the connection (1009)
+    commands_per_s: float = 20.0  # per connection; a burst of twice this is allowed
+    outbound_frames: int = 256  # per connection; past it the connection is resynced
+    stall_s: float = 10.0  # a connection this long behind is closed (1013)
+    view_hz: float = 4.0  # conflated views per second, at most
+    presence_grace_s: float = 20.0  # a remote delegate's blip shorter than this is forgiven
+    resume_window: int = 5000  # events a reconnecting client may catch up on
+    session_ttl_s: int = 12 * 3600
+    max_upload_bytes: int = 25 * 1024 * 1024
+    demo: bool = False
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Config:
+        """Defaults, then NGHITRUONG_<FIELD> variables, then explicit overrides."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _parse(kind: object, raw: str) -> object:
+    name = kind if isinstance(kind, str) else getattr(kind, "__name__", "")
+    if name == "int":
+        return int(raw)
+    if name == "float":
+        return float(raw)
+    if name == "bool":
+        return raw.lower() in {"1", "true", "yes", "on"}
+    if name == "Path":
+        return Path(raw)
+    return raw

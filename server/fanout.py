@@ -1,0 +1,225 @@
+"""Fan-out: every sitting's connections, grouped by audience.
+
+A batch of records is projected and encoded once per audience and encoding, and the same
+bytes object is handed to every connection of that audience (a delegate whose own ballot
+is in the batch gets a variant with it). Each connection has a bounded outbound queue
+drained by its own writer task: a connection that falls behind is resynced from a
+snapshot, and one that stays stalled is closed (1013); nobody else waits for it.
+Fast-changing views (an open vote's ballots cast, the present count) are conflated: a
+ticker sends the latest value at a bounded rate, replacing any unsent one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from chamber import Record, Sitting
+from chamber import events as e
+from chamber.ids import MemberId
+from chamber.projection import Audience, project_event, project_state, vote_view
+from server.protocol import Codec, EventItem, Events, Snapshot, View
+
+log = logging.getLogger("nghitruong.fanout")
+
+Send = Callable[[bytes], Awaitable[None]]
+Close = Callable[[int], Awaitable[None]]
+
+
+class Conn:
+    """One client connection's outbound side."""
+
+    def __init__(
+        self,
+        send: Send,
+        close: Close,
+        codec: Codec,
+        audience: Audience,
+        member: MemberId | None,
+        limit: int,
+        stall_s: float,
+    ) -> None:
+        self.send, self.close, self.codec = send, close, codec
+        self.audience, self.member = audience, member
+        self.limit, self.stall_s = limit, stall_s
+        self.frames: deque[tuple[int, bytes]] = deque()  # (the seq it brings the client to, bytes)
+        self.view: bytes | None = None
+        self.resync = False
+        self.behind_since: float | None = None
+        self.wake = asyncio.Event()
+        self.closed = False
+        self.sent = 0
+        self.task: asyncio.Task[None] | None = None  # the writer, set by its owner
+
+    def push(self, to_seq: int, data: bytes) -> None:
+        if self.closed:
+            return
+        if len(self.frames) >= self.limit:
+            # Too far behind: a snapshot replaces the events; answers (-1) are kept.
+            self.frames = deque(f for f in self.frames if f[0] < 0)
+            self.resync = True
+            if self.behind_since is None:
+                self.behind_since = time.monotonic()
+        else:
+            self.frames.append((to_seq, data))
+        self.wake.set()
+
+    def push_now(self, data: bytes) -> None:
+        """An answer (ack or error): it does not count against the event backlog."""
+        self.frames.append((-1, data))
+        self.wake.set()
+
+    def set_view(self, data: bytes) -> None:
+        self.view = data
+        self.wake.set()
+
+    def stalled(self) -> bool:
+        return self.behind_since is not None and time.monotonic() - self.behind_since > self.stall_s
+
+    async def run(self, snapshot: Callable[[Conn], tuple[int, bytes]]) -> None:
+        """Drain the queue until closed; resync from a snapshot when asked."""
+        while not self.closed:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.resync:
+                self.resync = False
+                seq, data = snapshot(self)
+                while self.frames and 0 <= self.frames[0][0] <= seq:
+                    self.frames.popleft()
+                await self.send(data)
+                self.behind_since = None
+            while self.frames and not self.resync:
+                _seq, data = self.frames.popleft()
+                await self.send(data)
+                self.sent += 1
+            if self.view is not None and not self.resync:
+                view, self.view = self.view, None
+                await self.send(view)
+
+
+class Room:
+    """The connections watching one sitting."""
+
+    def __init__(self, sitting: str, state: Callable[[], Sitting | None], view_hz: float) -> None:
+        self.sitting = sitting
+        self.state = state
+        self.conns: set[Conn] = set()
+        self.view_interval = 1.0 / view_hz
+        self._last_views: dict[Audience, Any] = {}
+        self._ticker: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    def add(self, conn: Conn) -> None:
+        self.conns.add(conn)
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick(), name=f"views:{self.sitting}")
+
+    def remove(self, conn: Conn) -> None:
+        conn.closed = True
+        conn.wake.set()
+        self.conns.discard(conn)
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+
+    def counts(self) -> dict[str, int]:
+        out = {a.value: 0 for a in Audience}
+        for conn in self.conns:
+            out[conn.audience.value] += 1
+        return out
+
+    # Events
+
+    def publish(self, records: list[Record], state: Sitting) -> None:
+        if not self.conns:
+            return
+        first, last = records[0].seq - 1, records[-1].seq
+        cache: dict[tuple[Audience, str], bytes] = {}
+        own: dict[MemberId, list[Record]] = {}
+        for r in records:
+            if isinstance(r.event, e.BallotCast):
+                own.setdefault(r.event.member, []).append(r)
+        for conn in list(self.conns):
+            if conn.stalled():
+                task = asyncio.create_task(self._drop(conn))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+                continue
+            if conn.audience is Audience.DELEGATE and conn.member in own:
+                data = self.events_frame(
+                    records, state, conn.audience, conn.member, conn.codec, first, last
+                )
+            else:
+                key = (conn.audience, conn.codec.kind)
+                if key not in cache:
+                    cache[key] = self.events_frame(
+                        records, state, conn.audience, None, conn.codec, first, last
+                    )
+                data = cache[key]
+            conn.push(last, data)
+
+    @staticmethod
+    def events_frame(
+        records: Iterable[Record],
+        state: Sitting,
+        audience: Audience,
+        member: MemberId | None,
+        codec: Codec,
+        first: int,
+        last: int,
+    ) -> bytes:
+        items = []
+        for r in records:
+            shown = project_event(r.event, state, audience, member)
+            if shown is not None:
+                items.append(EventItem(seq=r.seq, at=r.at, event=shown))
+        return codec.encode(Events(from_=first, to=last, events=items))
+
+    def snapshot(self, conn: Conn) -> tuple[int, bytes]:
+        state = self.state()
+        seq = state.seq if state is not None else 0
+        shown = project_state(state, conn.audience, conn.member) if state is not None else None
+        return seq, conn.codec.encode(Snapshot(seq=seq, snapshot=shown))
+
+    async def _drop(self, conn: Conn) -> None:
+        log.info("sitting %s: dropping a stalled %s connection", self.sitting, conn.audience)
+        self.remove(conn)
+        if conn.task is not None:
+            conn.task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(conn.close(1013), timeout=1)
+
+    # Conflated views
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.view_interval)
+            self.send_views()
+
+    def send_views(self) -> None:
+        state = self.state()
+        if state is None or not self.conns:
+            return
+        present = state.present_count()
+        frames: dict[tuple[Audience, str], bytes] = {}
+        changed: set[Audience] = set()
+        for audience in Audience:
+            value = (vote_view(state, audience), present)
+            if self._last_views.get(audience) != value:
+                self._last_views[audience] = value
+                changed.add(audience)
+        for conn in self.conns:
+            if conn.audience not in changed:
+                continue
+            key = (conn.audience, conn.codec.kind)
+            if key not in frames:
+                view, _ = self._last_views[conn.audience]
+                frames[key] = conn.codec.encode(View(seq=state.seq, vote=view, present=present))
+            conn.set_view(frames[key])

@@ -1,0 +1,483 @@
+"""The HTTP API (JSON; docs/http-api.md): login, sittings, commands, documents, exports,
+and the operator's councils, members and logins."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from chamber import AnyCommand, export
+from chamber import commands as c
+from chamber.ids import CouncilId, DocHash, ItemId, MemberId, Role
+from chamber.model import AgendaItem, Council, Guest, Member
+from chamber.projection import Audience, project_state
+from chamber.rules import Rules
+from server.auth import Auth, LoginFailed, Principal, RateLimited
+from server.hub import Hub, UnknownSitting
+from server.i18n import negotiate, t
+from server.registry import Conflict, CouncilRow, MemberRow, NotFound, Registry, SittingRow
+from server.sequencer import Outcome, wall_ms
+
+_json = msgspec.json.Encoder()
+
+
+@dataclass
+class Services:
+    hub: Hub
+    registry: Registry
+    auth: Auth
+    documents: Path
+    max_upload_bytes: int
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.status, self.code, self.params = status, code, params
+
+
+def reply(data: Any, status: int = 200) -> Response:
+    return Response(_json.encode(data), status_code=status, media_type="application/json")
+
+
+def lang_of(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
+
+
+Handler = Callable[[Request, Services], Awaitable[Response]]
+
+
+def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request, request.app.state.services)
+        except ApiError as err:
+            message = t(f"error.{err.code}", lang_of(request), **err.params)
+            return reply({"code": err.code, "message": message, "params": err.params}, err.status)
+        except msgspec.ValidationError as err:
+            message = t("error.request.invalid", lang_of(request), detail=str(err))
+            return reply(
+                {"code": "request.invalid", "message": message, "params": {"detail": str(err)}}, 422
+            )
+        except NotFound as err:
+            return reply(
+                {
+                    "code": "registry.not_found",
+                    "message": t("error.registry.not_found", lang_of(request)),
+                    "params": {"id": str(err)},
+                },
+                404,
+            )
+        except Conflict as err:
+            return reply(
+                {
+                    "code": "registry.conflict",
+                    "message": t("error.registry.conflict", lang_of(request)),
+                    "params": {"detail": str(err)},
+                },
+                409,
+            )
+        except UnknownSitting as err:
+            return reply(
+                {
+                    "code": "sitting.unknown",
+                    "message": t("error.sitting.unknown", lang_of(request), sitting=str(err)),
+                    "params": {},
+                },
+                404,
+            )
+
+    return run
+
+
+async def body(request: Request, kind: type[Any]) -> Any:
+    raw = await request.body()
+    if len(raw) > 1024 * 1024:
+        raise ApiError(413, "request.too_large")
+    try:
+        return msgspec.json.decode(raw, type=kind)
+    except msgspec.DecodeError as err:
+        raise ApiError(422, "request.invalid", detail=str(err)) from err
+
+
+async def principal(request: Request, s: Services) -> Principal:
+    header = request.headers.get("authorization", "")
+    token = header[7:] if header.lower().startswith("bearer ") else ""
+    who = await asyncio.to_thread(s.auth.resolve, token, wall_ms())
+    if who is None:
+        raise ApiError(401, "auth.invalid")
+    return who
+
+
+async def operator(request: Request, s: Services) -> Principal:
+    who = await principal(request, s)
+    if who.kind != "operator":
+        raise ApiError(403, "auth.operator_only")
+    return who
+
+
+# Login
+
+
+class LoginBody(msgspec.Struct):
+    username: str
+    password: str
+
+
+async def login(request: Request, s: Services) -> Response:
+    data = await body(request, LoginBody)
+    address = request.client.host if request.client else "?"
+    try:
+        session = await asyncio.to_thread(
+            s.auth.login, data.username, data.password, address, wall_ms()
+        )
+    except RateLimited as err:
+        raise ApiError(429, "auth.rate_limited", seconds=err.retry_after_s) from err
+    except LoginFailed as err:
+        raise ApiError(401, "auth.login_failed") from err
+    p = session.principal
+    roles: list[str] = ["operator"]
+    name = p.username
+    if p.kind == "member":
+        member = await asyncio.to_thread(s.registry.member, p.id)
+        roles, name = list(member.roles), member.name
+    return reply(
+        {
+            "token": session.token,
+            "kind": p.kind,
+            "id": p.id,
+            "name": name,
+            "council": p.council,
+            "roles": roles,
+            "expires_at": session.expires,
+        }
+    )
+
+
+async def logout(request: Request, s: Services) -> Response:
+    await principal(request, s)
+    token = request.headers["authorization"][7:]
+    await asyncio.to_thread(s.auth.revoke, token)
+    return reply({"ok": True})
+
+
+# Sittings
+
+
+async def sittings(request: Request, s: Services) -> Response:
+    rows = await asyncio.to_thread(s.registry.sittings)
+    out = []
+    for row in rows:
+        state = s.hub.state(row.id)
+        out.append(
+            {
+                "id": row.id,
+                "council": row.council,
+                "title": row.title,
+                "scheduled_at": row.scheduled_at,
+                "phase": state.phase.value if state else "scheduled",
+            }
+        )
+    return reply(out)
+
+
+class AgendaEntry(msgspec.Struct):
+    title: str
+    presenter: str = ""
+
+
+class NewSitting(msgspec.Struct):
+    council: str
+    title: str
+    scheduled_at: int
+    agenda: list[AgendaEntry] = msgspec.field(default_factory=list)
+    rules: Rules | None = None  # the council's rules of procedure; the law's by default
+
+
+async def roster(s: Services, council_id: str) -> Council:
+    row = await asyncio.to_thread(s.registry.council, council_id)
+    members = await asyncio.to_thread(s.registry.members, council_id)
+    guests = await asyncio.to_thread(s.registry.guests, council_id)
+    return Council(
+        id=CouncilId(row.id),
+        name=row.name,
+        total_seats=row.total_seats,
+        members=tuple(
+            Member(
+                id=MemberId(m.id),
+                name=m.name,
+                seat=m.seat,
+                roles=frozenset(Role(r) for r in m.roles),
+            )
+            for m in members
+        ),
+        guests=tuple(
+            Guest(id=MemberId(g.id), name=g.name, affiliation=g.affiliation) for g in guests
+        ),
+    )
+
+
+async def create_sitting(request: Request, s: Services) -> Response:
+    await operator(request, s)
+    data = await body(request, NewSitting)
+    council = await roster(s, data.council)
+    sitting_id = f"ky-hop-{secrets.token_hex(4)}"
+    agenda = tuple(
+        AgendaItem(id=ItemId(f"i{n}"), title=a.title, presenter=a.presenter)
+        for n, a in enumerate(data.agenda, start=1)
+    )
+    command = c.ScheduleSitting(
+        sitting=sitting_id,
+        council=council,
+        title=data.title,
+        scheduled_at=data.scheduled_at,
+        agenda=agenda,
+        rules=data.rules,
+    )
+    outcome = await s.hub.submit(sitting_id, command, None, Role.OPERATOR, None)
+    if not outcome.answer.ok:
+        raise ApiError(422, outcome.answer.code, **outcome.answer.params)
+    await asyncio.to_thread(
+        s.registry.add_sitting, SittingRow(sitting_id, data.council, data.title, data.scheduled_at)
+    )
+    return reply({"id": sitting_id}, 201)
+
+
+async def sitting_state(request: Request, s: Services) -> Response:
+    sitting = request.path_params["sitting"]
+    await s.hub.sequencer(sitting)
+    state = s.hub.state(sitting)
+    assert state is not None
+    return reply(project_state(state, Audience.PUBLIC))
+
+
+async def sitting_log(request: Request, s: Services) -> Response:
+    sitting = request.path_params["sitting"]
+    await s.hub.sequencer(sitting)
+    from chamber.log import load
+
+    stored = await s.hub.journal.read(sitting)
+    records = [load(r.payload, r.hash) for r in stored]
+    return Response(
+        export(records),
+        media_type="application/json",
+        headers={"content-disposition": f'attachment; filename="{sitting}.log.json"'},
+    )
+
+
+class CommandBody(msgspec.Struct):
+    id: str
+    cmd: AnyCommand
+
+
+def outcome_json(outcome: Outcome, lang: str) -> Response:
+    a = outcome.answer
+    if a.ok:
+        return reply({"ok": True, "seq": a.seq, "ballot": outcome.ballot})
+    return reply(
+        {
+            "ok": False,
+            "code": a.code,
+            "params": a.params,
+            "message": t(f"error.{a.code}", lang, **a.params),
+        },
+        409,
+    )
+
+
+async def command(request: Request, s: Services) -> Response:
+    """A command over HTTP (the operator console; integrations)."""
+    who = await principal(request, s)
+    data = await body(request, CommandBody)
+    if not 0 < len(data.id) <= 64:
+        raise ApiError(422, "request.invalid", detail="id")
+    sitting = request.path_params["sitting"]
+    if who.kind == "operator":
+        actor, role = None, Role.OPERATOR
+    else:
+        state = (await s.hub.sequencer(sitting)).state
+        member = state.member(MemberId(who.id)) if state else None
+        if member is None:
+            raise ApiError(403, "auth.not_a_member")
+        from server.connection import Who
+
+        actor = member.id
+        role = (
+            Who(Audience.DELEGATE, member.id, member.roles, who).role_for(
+                data.cmd.__struct_config__.tag
+            )
+            or Role.DELEGATE
+        )
+    key = f"{who.kind}:{who.id}/{data.id}"
+    outcome = await s.hub.submit(sitting, data.cmd, actor, role, key)
+    return outcome_json(outcome, lang_of(request))
+
+
+# Documents
+
+
+def page_count(data: bytes, media_type: str) -> int:
+    if media_type != "application/pdf":
+        return 1
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        return len(PdfReader(io.BytesIO(data)).pages)
+    except (PdfReadError, ValueError, OSError) as err:
+        raise ApiError(422, "doc.unreadable") from err
+
+
+async def upload_document(request: Request, s: Services) -> Response:
+    await operator(request, s)
+    sitting = request.path_params["sitting"]
+    size = int(request.headers.get("content-length", "0") or 0)
+    if size > s.max_upload_bytes:
+        raise ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
+    form = await request.form(max_files=1, max_fields=8, max_part_size=s.max_upload_bytes)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise ApiError(422, "request.invalid", detail="file")
+    data = await upload.read()
+    if len(data) > s.max_upload_bytes:
+        raise ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
+    media_type = upload.content_type or "application/octet-stream"
+    if media_type not in {"application/pdf", "image/png", "image/jpeg"}:
+        raise ApiError(415, "doc.bad_type", media_type=media_type)
+    pages = page_count(data, media_type)
+    digest = await store_document(s, data)
+    title = str(form.get("title") or upload.filename or digest[:12])
+    item = form.get("item")
+    supersedes = form.get("supersedes")
+    state = (await s.hub.sequencer(sitting)).state
+    assert state is not None
+    await asyncio.to_thread(
+        s.registry.add_document, digest, media_type, len(data), state.council.id
+    )
+    cmd = c.RegisterDocument(
+        hash=DocHash(digest),
+        title=title,
+        pages=pages,
+        media_type=media_type,
+        item=ItemId(str(item)) if item else None,
+        supersedes=DocHash(str(supersedes)) if supersedes else None,
+    )
+    outcome = await s.hub.submit(sitting, cmd, None, Role.OPERATOR, None)
+    if not outcome.answer.ok and outcome.answer.code != "doc.exists":
+        return outcome_json(outcome, lang_of(request))
+    return reply({"hash": digest, "pages": pages, "media_type": media_type}, 201)
+
+
+async def store_document(s: Services, data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    path = s.documents / digest
+
+    def write() -> None:
+        s.documents.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+
+    await asyncio.to_thread(write)
+    return digest
+
+
+async def document(request: Request, s: Services) -> Response:
+    digest = request.path_params["digest"]
+    if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
+        raise ApiError(404, "doc.unknown")
+    media_type, _size, _council = await asyncio.to_thread(s.registry.document, digest)
+    data = await asyncio.to_thread((s.documents / digest).read_bytes)
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"cache-control": "public, max-age=31536000, immutable"},
+    )
+
+
+# Councils, members, logins (operator)
+
+
+async def councils(request: Request, s: Services) -> Response:
+    await operator(request, s)
+    if request.method == "POST":
+        row = await body(request, CouncilRow)
+        return reply(await asyncio.to_thread(s.registry.add_council, row), 201)
+    return reply(await asyncio.to_thread(s.registry.councils))
+
+
+class NewMember(msgspec.Struct):
+    name: str
+    seat: str = ""
+    roles: list[str] = msgspec.field(default_factory=lambda: ["delegate"])
+
+
+async def members(request: Request, s: Services) -> Response:
+    await operator(request, s)
+    council = request.path_params["council"]
+    if request.method == "POST":
+        data = await body(request, NewMember)
+        valid = {r.value for r in (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARY, Role.DELEGATE)}
+        if not data.roles or not set(data.roles) <= valid:
+            raise ApiError(422, "request.invalid", detail="roles")
+        row = MemberRow(
+            f"m-{secrets.token_hex(4)}", council, data.name, data.seat, tuple(data.roles)
+        )
+        return reply(await asyncio.to_thread(s.registry.add_member, row), 201)
+    rows = await asyncio.to_thread(s.registry.members, council)
+    out = []
+    for m in rows:
+        login_row = await asyncio.to_thread(s.registry.login_of, "member", m.id)
+        out.append(
+            {**msgspec.to_builtins(m), "username": login_row.username if login_row else None}
+        )
+    return reply(out)
+
+
+class LoginRequest(msgspec.Struct):
+    username: str | None = None
+
+
+async def member_login(request: Request, s: Services) -> Response:
+    """Create or reset a member's login; the password is shown this once."""
+    await operator(request, s)
+    member = await asyncio.to_thread(s.registry.member, request.path_params["member"])
+    data = await body(request, LoginRequest) if await request.body() else LoginRequest()
+    existing = await asyncio.to_thread(s.registry.login_of, "member", member.id)
+    username = data.username or (existing.username if existing else member.id)
+    password = await asyncio.to_thread(
+        s.auth.issue_member_login, member.id, member.council, username
+    )
+    return reply({"username": username, "password": password, "member": member.id})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/api/login", endpoint(login), methods=["POST"]),
+        Route("/api/logout", endpoint(logout), methods=["POST"]),
+        Route("/api/sittings", endpoint(sittings), methods=["GET"]),
+        Route("/api/sittings", endpoint(create_sitting), methods=["POST"]),
+        Route("/api/sittings/{sitting}", endpoint(sitting_state), methods=["GET"]),
+        Route("/api/sittings/{sitting}/log", endpoint(sitting_log), methods=["GET"]),
+        Route("/api/sittings/{sitting}/commands", endpoint(command), methods=["POST"]),
+        Route("/api/sittings/{sitting}/documents", endpoint(upload_document), methods=["POST"]),
+        Route("/api/documents/{digest}", endpoint(document), methods=["GET"]),
+        Route("/api/councils", endpoint(councils), methods=["GET", "POST"]),
+        Route("/api/councils/{council}/members", endpoint(members), methods=["GET", "POST"]),
+        Route("/api/members/{member}/login", endpoint(member_login), methods=["POST"]),
+    ]
+
+
+__all__ = ["ApiError", "JSONResponse", "Services", "routes"]

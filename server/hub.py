@@ -1,0 +1,204 @@
+"""The hub: a sequencer and a room per sitting, timers armed from the state, and
+presence that follows remote delegates' connections."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from chamber import AnyCommand, Record, Sitting
+from chamber import commands as c
+from chamber import events as e
+from chamber.ids import MemberId, Presence, Role, TurnStatus, VoteForm, VoteStatus
+from server.config import Config
+from server.fanout import Room
+from server.journal import Journal
+from server.metrics import Metrics
+from server.sequencer import Outcome, Pending, Sequencer, wall_ms
+
+log = logging.getLogger("nghitruong.hub")
+
+
+class UnknownSitting(Exception):
+    code = "sitting.unknown"
+
+
+class Hub:
+    def __init__(
+        self, journal: Journal, config: Config, metrics: Metrics, clock: Callable[[], int] = wall_ms
+    ) -> None:
+        self.journal, self.config, self.metrics, self.clock = journal, config, metrics, clock
+        self.sequencers: dict[str, Sequencer] = {}
+        self.rooms: dict[str, Room] = {}
+        self._timers: dict[str, dict[str, asyncio.TimerHandle]] = {}
+        self._presence: dict[tuple[str, MemberId], int] = {}
+        self._leaving: dict[tuple[str, MemberId], asyncio.TimerHandle] = {}
+        self._lock = asyncio.Lock()
+        self._background: set[asyncio.Task[object]] = set()
+
+    async def start(self) -> None:
+        for sitting in await self.journal.sittings():
+            await self.sequencer(sitting)  # rebuild state, re-arm timers
+
+    async def stop(self) -> None:
+        for handles in self._timers.values():
+            for h in handles.values():
+                h.cancel()
+        for h in self._leaving.values():
+            h.cancel()
+        for room in self.rooms.values():
+            await room.stop()
+        for seq in self.sequencers.values():
+            await seq.stop()
+        for task in list(self._background):
+            task.cancel()
+
+    async def sequencer(self, sitting: str, create: bool = False) -> Sequencer:
+        seq = self.sequencers.get(sitting)
+        if seq is not None:
+            return seq
+        async with self._lock:
+            seq = self.sequencers.get(sitting)
+            if seq is not None:
+                return seq
+            seq = Sequencer(sitting, self.journal, self._committed(sitting), self.clock)
+            await seq.start()
+            if seq.state is None and not create:
+                await seq.stop()
+                raise UnknownSitting(sitting)
+            self.sequencers[sitting] = seq
+            self.rooms[sitting] = Room(sitting, lambda: seq.state, self.config.view_hz)
+            if seq.state is not None:
+                self._arm(sitting, seq.state)
+            return seq
+
+    def state(self, sitting: str) -> Sitting | None:
+        seq = self.sequencers.get(sitting)
+        return None if seq is None else seq.state
+
+    async def submit(
+        self,
+        sitting: str,
+        command: AnyCommand,
+        actor: MemberId | None,
+        role: Role,
+        key: str | None,
+        reply: Callable[[Outcome], None] | None = None,
+    ) -> Outcome:
+        seq = await self.sequencer(sitting, create=isinstance(command, c.ScheduleSitting))
+        started = time.perf_counter()
+        outcome = await seq.submit(command, actor, role, key, reply)
+        self.metrics.latency.observe(time.perf_counter() - started)
+        self.metrics.commands.labels(
+            type=command.__struct_config__.tag, outcome="ok" if outcome.answer.ok else "refused"
+        ).inc()
+        return outcome
+
+    def records(self, sitting: str) -> list[Record]:
+        seq = self.sequencers.get(sitting)
+        return [] if seq is None else list(seq.recent)
+
+    # After every durable batch
+
+    def _committed(self, sitting: str) -> Callable[[list[Record], Sitting, list[Pending]], None]:
+        def on_commit(records: list[Record], state: Sitting, batch: list[Pending]) -> None:
+            self.metrics.events.inc(len(records))
+            self.metrics.batch.observe(len(batch))
+            room = self.rooms.get(sitting)
+            if room is not None:
+                room.publish(records, state)
+            self._arm(sitting, state)
+            for r in records:
+                if isinstance(r.event, e.VoteClosed | e.VoteCancelled):
+                    vote = state.votes.get(r.event.vote)
+                    if vote is not None and vote.form is VoteForm.SECRET:
+                        self._spawn(self.journal.drop_ballot_box(sitting, vote.id))
+
+        return on_commit
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)  # type: ignore[call-overload]
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # Timers: a deadline in the state becomes an ordinary command when it passes.
+
+    def _arm(self, sitting: str, state: Sitting) -> None:
+        wanted: dict[str, tuple[int, AnyCommand]] = {}
+        for turn in state.turns.values():
+            if turn.status is TurnStatus.SPEAKING and turn.deadline is not None:
+                wanted[f"turn:{turn.id}:{turn.deadline}"] = (
+                    turn.deadline,
+                    c.ExpireTurn(turn=turn.id),
+                )
+        for vote in state.votes.values():
+            if vote.status is VoteStatus.OPEN and vote.deadline is not None:
+                wanted[f"vote:{vote.id}:{vote.deadline}"] = (
+                    vote.deadline,
+                    c.CloseVote(vote=vote.id),
+                )
+        handles = self._timers.setdefault(sitting, {})
+        for key in list(handles):
+            if key not in wanted:
+                handles.pop(key).cancel()
+        loop = asyncio.get_running_loop()
+        for key, (deadline, command) in wanted.items():
+            if key not in handles:
+                delay = max(0.0, (deadline - self.clock()) / 1000)
+                handles[key] = loop.call_later(delay, self._fire, sitting, key, command)
+
+    def _fire(self, sitting: str, key: str, command: AnyCommand) -> None:
+        self._timers.get(sitting, {}).pop(key, None)
+        self._spawn(self._system(sitting, command))
+
+    async def _system(self, sitting: str, command: AnyCommand) -> None:
+        try:
+            outcome = await self.submit(sitting, command, None, Role.SYSTEM, None)
+        except Exception:  # pragma: no cover
+            log.exception("sitting %s: a timer's command failed", sitting)
+            return
+        if outcome.answer.ok and outcome.answer.seq is None:
+            # The deadline moved (a clock running early): look again shortly.
+            state = self.state(sitting)
+            if state is not None:
+                asyncio.get_running_loop().call_later(0.05, self._arm, sitting, state)
+
+    # Presence of remote members follows their connections, with a grace period.
+
+    async def member_connected(self, sitting: str, member: MemberId, remote: bool) -> None:
+        key = (sitting, member)
+        self._presence[key] = self._presence.get(key, 0) + 1
+        pending = self._leaving.pop(key, None)
+        if pending is not None:
+            pending.cancel()
+        state = self.state(sitting)
+        if remote and state is not None and state.attendance.get(member) is not Presence.IN_HALL:
+            await self.submit(sitting, c.JoinRemote(member=member), None, Role.SYSTEM, None)
+
+    def member_disconnected(self, sitting: str, member: MemberId) -> None:
+        key = (sitting, member)
+        left = self._presence.get(key, 1) - 1
+        if left > 0:
+            self._presence[key] = left
+            return
+        self._presence.pop(key, None)
+        state = self.state(sitting)
+        if state is None or state.attendance.get(member) is not Presence.REMOTE:
+            return
+        loop = asyncio.get_running_loop()
+        self._leaving[key] = loop.call_later(self.config.presence_grace_s, self._left, key)
+
+    def _left(self, key: tuple[str, MemberId]) -> None:
+        self._leaving.pop(key, None)
+        if key in self._presence:
+            return
+        sitting, member = key
+        state = self.state(sitting)
+        if state is not None and state.attendance.get(member) is Presence.REMOTE:
+            self._spawn(self.submit(sitting, c.Leave(member=member), None, Role.SYSTEM, None))
+
+    def queue_depths(self) -> tuple[int, int]:
+        depths = [len(conn.frames) for room in self.rooms.values() for conn in room.conns]
+        return (max(depths, default=0), sum(depths))

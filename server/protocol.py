@@ -1,0 +1,132 @@
+"""The wire protocol (docs/protocol.md): frame schemas and their two encodings.
+
+Inbound frames are decoded straight into typed structs by msgspec, which validates them
+against the declared schema (a `cmd` frame's command against chamber's command union), so
+nothing is parsed by hand. Outbound frames are encoded once per audience and encoding.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from msgspec import Struct
+
+from chamber import AnyCommand
+
+MSGPACK = "nghitruong.v1.msgpack"
+JSON = "nghitruong.v1.json"
+SUBPROTOCOLS = (MSGPACK, JSON)
+MAX_COMMAND_ID = 64
+
+
+# Client → server
+
+
+class Hello(Struct, frozen=True, tag="hello", tag_field="t"):
+    sitting: str
+    token: str | None = None
+    last_seq: int | None = None
+    lang: str = "vi"
+    remote: bool = False  # a member joining from outside the hall: presence follows the link
+
+
+class Cmd(Struct, frozen=True, tag="cmd", tag_field="t"):
+    id: str
+    cmd: AnyCommand
+
+
+class Ping(Struct, frozen=True, tag="ping", tag_field="t"):
+    n: int = 0
+
+
+Inbound = Hello | Cmd | Ping
+
+
+# Server → client
+
+
+class Welcome(Struct, frozen=True, tag="welcome", tag_field="t"):
+    sitting: str
+    audience: str
+    member: str | None
+    role: str | None
+    seq: int
+    snapshot: Any
+    server_time: int
+    lang: str
+
+
+class EventItem(Struct, frozen=True):
+    seq: int
+    at: int
+    event: Any
+
+
+class Events(Struct, frozen=True, tag="events", tag_field="t"):
+    from_: int = msgspec.field(name="from")
+    to: int = 0
+    events: list[EventItem] = msgspec.field(default_factory=list)
+
+
+class View(Struct, frozen=True, tag="view", tag_field="t"):
+    seq: int
+    vote: Any
+    present: int
+
+
+class Ack(Struct, frozen=True, tag="ack", tag_field="t"):
+    id: str
+    seq: tuple[int, int] | None
+    ballot: dict[str, str] | None = None
+
+
+class Error(Struct, frozen=True, tag="error", tag_field="t"):
+    id: str | None
+    code: str
+    message: str
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Snapshot(Struct, frozen=True, tag="snapshot", tag_field="t"):
+    seq: int
+    snapshot: Any
+
+
+class Pong(Struct, frozen=True, tag="pong", tag_field="t"):
+    n: int
+    server_time: int
+
+
+class FrameError(Exception):
+    """A frame that could not be decoded or did not match the schema."""
+
+
+class Codec:
+    """One subprotocol's encoding."""
+
+    def __init__(self, kind: Literal["msgpack", "json"]) -> None:
+        self.kind = kind
+        self.binary = kind == "msgpack"
+        if self.binary:
+            self._decoder: Any = msgspec.msgpack.Decoder(Inbound)
+            self._encoder: Any = msgspec.msgpack.Encoder()
+        else:
+            self._decoder = msgspec.json.Decoder(Inbound)
+            self._encoder = msgspec.json.Encoder()
+
+    def decode(self, data: bytes | str) -> Inbound:
+        try:
+            frame: Inbound = self._decoder.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise FrameError(str(exc)) from exc
+        if isinstance(frame, Cmd) and not 0 < len(frame.id) <= MAX_COMMAND_ID:
+            raise FrameError(f"command id must be 1 to {MAX_COMMAND_ID} characters")
+        return frame
+
+    def encode(self, frame: Any) -> bytes:
+        out: bytes = self._encoder.encode(frame)
+        return out
+
+
+CODECS = {MSGPACK: Codec("msgpack"), JSON: Codec("json")}

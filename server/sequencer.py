@@ -1,0 +1,232 @@
+"""One sequencer per sitting: it serialises the sitting's commands.
+
+Commands that arrive together are decided one by one against the evolving state, their
+records, idempotency answers and secret-ballot counters are appended in ONE durable
+journal write (group commit), and only then are they answered and fanned out. Nothing is
+acknowledged before it is on disk. If the write fails, the batch's state is discarded and
+every command in it is answered with an error: nothing half-applied survives.
+
+A command sent again with the same key (member + client id) gets the original answer and
+is never applied twice; answers are kept in the journal with the events, so this holds
+across reconnects and restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from chamber import AnyCommand, ChamberError, Ctx, Record, Sitting, execute, replay
+from chamber import commands as c
+from chamber.ids import MemberId, Role
+from chamber.log import load
+from server.journal import Commit, Journal, Stored
+
+log = logging.getLogger("nghitruong.sequencer")
+
+
+class Answer(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What a command was answered; stored for replays of the same command id. It never
+    holds a ballot's choice."""
+
+    ok: bool
+    seq: tuple[int, int] | None = None
+    code: str = ""
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+_answer_decoder = msgspec.msgpack.Decoder(Answer)
+UNAVAILABLE = Answer(ok=False, code="server.unavailable")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    answer: Answer
+    ballot: dict[str, str] | None = None  # the sender's own ballot, for this reply only
+    replayed: bool = False
+
+
+@dataclass(slots=True)
+class Pending:
+    command: AnyCommand
+    actor: MemberId | None
+    role: Role
+    key: str | None
+    future: asyncio.Future[Outcome]
+    reply: Callable[[Outcome], None] | None = None
+    received: float = field(default_factory=time.perf_counter)
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+OnCommit = Callable[[list[Record], Sitting, list[Pending]], None]
+
+
+class Sequencer:
+    def __init__(
+        self,
+        sitting: str,
+        journal: Journal,
+        on_commit: OnCommit,
+        clock: Callable[[], int] = wall_ms,
+        max_batch: int = 256,
+        keep_recent: int = 10_000,
+    ) -> None:
+        self.sitting = sitting
+        self.journal = journal
+        self.on_commit = on_commit
+        self.clock = clock
+        self.max_batch = max_batch
+        self.state: Sitting | None = None
+        self.recent: deque[Record] = deque(maxlen=keep_recent)
+        self.answers: dict[str, bytes] = {}
+        self.last_at = 0
+        self._queue: asyncio.Queue[Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batch_sizes: list[int] = []
+
+    async def start(self) -> None:
+        """Rebuild the state from the journal: the log, the ballot box of open secret
+        votes, and the answers already given."""
+        stored = await self.journal.read(self.sitting)
+        records = [load(s.payload, s.hash) for s in stored]
+        box = await self.journal.ballot_box(self.sitting)
+        self.state = replay(records, box)
+        self.recent.extend(records)
+        self.answers = await self.journal.answers(self.sitting)
+        self.last_at = records[-1].at if records else 0
+        self._task = asyncio.create_task(self._loop(), name=f"sequencer:{self.sitting}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def submit(
+        self,
+        command: AnyCommand,
+        actor: MemberId | None,
+        role: Role,
+        key: str | None,
+        reply: Callable[[Outcome], None] | None = None,
+    ) -> asyncio.Future[Outcome]:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(Pending(command, actor, role, key, future, reply))
+        return future
+
+    async def _loop(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._process(batch)
+            except Exception:  # pragma: no cover - a bug: answer, keep serving
+                log.exception("sitting %s: batch failed", self.sitting)
+                self._answer_all(batch, Outcome(UNAVAILABLE))
+
+    def _now(self) -> int:
+        """Server time, never earlier than the sitting's last event (a clock jumping back
+        cannot reorder the record)."""
+        return max(self.clock(), self.last_at)
+
+    async def _process(self, batch: list[Pending]) -> None:
+        before = self.state
+        state = before
+        now = self._now()
+        commits: list[Commit] = []
+        outcomes: list[tuple[Pending, Outcome]] = []
+        records: list[Record] = []
+        decided: dict[str, Outcome] = {}
+        for p in batch:
+            known = self._known(p.key, decided)
+            if known is not None:
+                outcomes.append((p, known))
+                continue
+            ctx = Ctx(actor=p.actor, role=p.role, now=now)
+            try:
+                step = execute(state, p.command, ctx)
+            except ChamberError as err:
+                outcome = Outcome(Answer(ok=False, code=err.code, params=dict(err.params)))
+                answers = [(p.key, msgspec.msgpack.encode(outcome.answer))] if p.key else []
+                if answers:
+                    commits.append(Commit(answers=answers))
+            else:
+                state = step.state
+                seq = (step.records[0].seq, step.records[-1].seq) if step.records else None
+                answer = Answer(ok=True, seq=seq)
+                outcome = Outcome(answer, _ballot_echo(p.command, step))
+                stored = [
+                    Stored(r.seq, r.hash, b)
+                    for r, b in zip(step.records, step.payloads, strict=True)
+                ]
+                ballots = (
+                    [((step.secret.vote, q, o), 1) for q, o in step.secret.answers.items()]
+                    if step.secret is not None
+                    else []
+                )
+                answers = [(p.key, msgspec.msgpack.encode(answer))] if p.key else []
+                if stored or answers or ballots:
+                    commits.append(Commit(records=stored, answers=answers, ballots=ballots))
+                records.extend(step.records)
+            if p.key:
+                decided[p.key] = outcome
+            outcomes.append((p, outcome))
+        if commits:
+            try:
+                await self.journal.append(self.sitting, commits)
+            except Exception:
+                log.exception("sitting %s: journal append failed", self.sitting)
+                self.state = before
+                self._answer_all(batch, Outcome(UNAVAILABLE))
+                return
+        self.state = state
+        self.batch_sizes.append(len(batch))
+        if records:
+            self.recent.extend(records)
+            self.last_at = records[-1].at
+        for key, outcome in decided.items():
+            self.answers[key] = msgspec.msgpack.encode(outcome.answer)
+        for p, outcome in outcomes:
+            _resolve(p, outcome)
+        if records and state is not None:
+            self.on_commit(records, state, batch)
+
+    def _known(self, key: str | None, decided: dict[str, Outcome]) -> Outcome | None:
+        if key is None:
+            return None
+        if key in decided:
+            return Outcome(decided[key].answer, replayed=True)
+        raw = self.answers.get(key)
+        if raw is None:
+            return None
+        return Outcome(_answer_decoder.decode(raw), replayed=True)
+
+    def _answer_all(self, batch: list[Pending], outcome: Outcome) -> None:
+        for p in batch:
+            _resolve(p, outcome)
+
+
+def _resolve(p: Pending, outcome: Outcome) -> None:
+    if p.reply is not None:
+        p.reply(outcome)
+    if not p.future.done():
+        p.future.set_result(outcome)
+
+
+def _ballot_echo(command: AnyCommand, step: Any) -> dict[str, str] | None:
+    if not isinstance(command, c.CastBallot) or not step.records:
+        return None
+    if step.secret is not None:
+        return dict(step.secret.answers)
+    answers = step.records[0].event.answers
+    return dict(answers) if answers is not None else None

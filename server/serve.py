@@ -1,0 +1,42 @@
+"""`nghitruong serve`: the hub on uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import uvicorn
+
+from server.app import create_app
+from server.config import Config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="nghitruong serve", description="Run the Nghị trường hub."
+    )
+    parser.add_argument("--host", help="address to listen on (NGHITRUONG_HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (NGHITRUONG_PORT, 8000)")
+    parser.add_argument("--data", type=Path, help="data folder (NGHITRUONG_DATA, ./data)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=None,
+        help="seed a demo council and sitting once (NGHITRUONG_DEMO)",
+    )
+    args = parser.parse_args(argv)
+    config = Config.from_env(host=args.host, port=args.port, data=args.data, demo=args.demo)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        ws="websockets-sansio",
+        ws_max_size=config.max_frame_bytes,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        log_level="warning",
+        lifespan="on",
+    )
+    return 0

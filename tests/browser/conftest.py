@@ -1,0 +1,217 @@
+"""Browser tests: the real hub in a subprocess, Debian's chromium driven by Playwright.
+
+Every test gets a fresh hub (its own data folder, a free port, the demo council and
+sitting); the demo logins are read from what `serve --demo` prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "clients" / "web"
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCALE = float(os.environ.get("NGHITRUONG_TEST_SCALE", "1"))  # every timeout derives from it
+SITTING = "ky-hop-thu-nhat"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def ms(seconds: float) -> float:
+    """A Playwright timeout in ms, scaled."""
+    return seconds * 1000 * SCALE
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stale() -> bool:
+    """dist/ is missing or older than a source of the web client."""
+    built = WEB / "dist" / "index.html"
+    if not built.exists():
+        return True
+    sources = [
+        *(WEB / "src").rglob("*"),
+        *WEB.glob("*/index.html"),
+        WEB / "index.html",
+        *(ROOT / "server" / "locale").rglob("*.json"),
+    ]
+    newest = max(p.stat().st_mtime for p in sources if p.is_file())
+    return newest > built.stat().st_mtime
+
+
+def ensure_built() -> None:
+    if not stale():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is needed to build the web client")
+    if not (WEB / "node_modules").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True)
+    subprocess.run([npm, "run", "build"], cwd=WEB, check=True)
+
+
+class Hub:
+    """A running hub and HTTP helpers to act as the operator or any demo member."""
+
+    def __init__(self, base: str, passwords: dict[str, str]) -> None:
+        self.base = base
+        self.passwords = passwords
+        self.sitting = SITTING
+        self._tokens: dict[str, str] = {}
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def http(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("content-type", "application/json")
+        if token:
+            req.add_header("authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10 * SCALE) as res:
+                return json.loads(res.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return json.loads(err.read() or b"null")
+
+    def token(self, username: str) -> str:
+        if username not in self._tokens:
+            answer = self.http(
+                "POST",
+                "/api/login",
+                {"username": username, "password": self.passwords[username]},
+            )
+            self._tokens[username] = answer["token"]
+        return self._tokens[username]
+
+    def command(self, username: str, cmd: dict[str, Any]) -> Any:
+        body = {"id": uuid.uuid4().hex, "cmd": cmd}
+        return self.http(
+            "POST", f"/api/sittings/{self.sitting}/commands", body, self.token(username)
+        )
+
+    def check_in(self, *members: str) -> None:
+        for m in members:
+            answer = self.command("vanhanh", {"type": "attendance.check_in", "member": m})
+            assert answer.get("ok"), answer
+
+    def log(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.http("GET", f"/api/sittings/{self.sitting}/log")
+        return result
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Hub]:
+    ensure_built()
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--data",
+            str(tmp_path / "data"),
+            "--port",
+            str(port),
+            "--demo",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    done = threading.Event()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if re.match(r"\s+db30 / ", line):
+                done.set()
+        done.set()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        if not done.wait(30 * SCALE) or proc.poll() is not None:
+            raise RuntimeError("the hub did not start:\n" + "".join(lines))
+        passwords = dict(re.findall(r"^\s+(\S+) / (\S+)", "".join(lines), re.M))
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10 * SCALE
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield Hub(base, passwords)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        reader.join(5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is missing (apt-get install -y chromium)")
+    with sync_api.sync_playwright() as p:
+        # launch() gives every run a fresh temporary user-data-dir.
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots() -> Any:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def save(page: Any, name: str, full: bool = False) -> None:
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
+
+    return save

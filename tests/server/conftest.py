@@ -1,0 +1,107 @@
+"""A real hub in a subprocess on a free loopback port: it can be killed and restarted."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCALE = float(os.environ.get("NGHITRUONG_TEST_TIME_SCALE", "1"))  # every timeout derives from it
+SITTING = "ky-hop-thu-nhat"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class HubProcess:
+    def __init__(self, data: Path, env: dict[str, str] | None = None) -> None:
+        self.data = data
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.logins: dict[str, str] = {}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.data / "hub.log"
+
+    def start(self, demo: bool = False) -> HubProcess:
+        cmd = [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--data",
+            str(self.data),
+            "--port",
+            str(self.port),
+        ]
+        if demo:
+            cmd.append("--demo")
+        self.data.mkdir(parents=True, exist_ok=True)
+        with self.log.open("a") as out:
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 30 * SCALE
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    if demo:
+                        self.logins.update(
+                            re.findall(r"^\s+(\w+) / (\w+)", self.output(), re.MULTILINE)
+                        )
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("the hub did not start: " + self.output())
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> str:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.output()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    h = HubProcess(tmp_path_factory.mktemp("hub"), {"NGHITRUONG_PRESENCE_GRACE_S": "1"})
+    h.start(demo=True)
+    yield h
+    h.stop()
+
+
+def operator_token(hub: HubProcess) -> str:
+    r = httpx.post(
+        hub.url + "/api/login", json={"username": "vanhanh", "password": hub.logins["vanhanh"]}
+    )
+    r.raise_for_status()
+    return str(r.json()["token"])

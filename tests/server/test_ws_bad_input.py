@@ -1,0 +1,224 @@
+"""Bad input gets a clear, typed error and changes nothing; the worst closes the
+connection with the right code and never crashes the hub."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from chamber import commands as c
+from chamber.ids import APPROVE
+from server.client import Client, CommandRefused, login
+from tests.server.conftest import SITTING, HubProcess, operator_token
+
+JSON = "nghitruong.v1.json"
+MSGPACK = "nghitruong.v1.msgpack"
+
+
+async def raw(hub: HubProcess, protocol: str = JSON) -> Any:
+    return await websockets.connect(hub.url.replace("http", "ws") + "/ws", subprotocols=[protocol])  # type: ignore[list-item]
+
+
+async def hello(ws: Any, token: str | None = None, sitting: str = SITTING) -> dict[str, Any]:
+    await ws.send(msgspec.json.encode({"t": "hello", "sitting": sitting, "token": token}).decode())
+    return dict(msgspec.json.decode(await ws.recv()))
+
+
+async def next_frame(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        frame = msgspec.json.decode(await asyncio.wait_for(ws.recv(), 5))
+        if frame["t"] == kind:
+            return dict(frame)
+
+
+@pytest.fixture
+async def chair(hub: HubProcess) -> AsyncIterator[Client]:
+    token = await login(hub.url, "db01", hub.logins["db01"])
+    client = Client(hub.url, SITTING, token)
+    await client.connect()
+    yield client
+    await client.close()
+
+
+async def test_garbage_frames_get_typed_errors_and_the_link_stays_usable(hub: HubProcess) -> None:
+    ws = await raw(hub)
+    welcome = await hello(ws)
+    assert welcome["t"] == "welcome" and welcome["audience"] == "public"
+    for garbage in (
+        "{",
+        "[]",
+        '{"t":"cmd"}',
+        '{"t":"nope"}',
+        '{"t":"cmd","id":"","cmd":{}}',
+        '{"t":"cmd","id":"x","cmd":{"type":"no.such.command"}}',
+        '{"t":"cmd","id":"' + "x" * 65 + '","cmd":{"type":"sitting.open"}}',
+    ):
+        await ws.send(garbage)
+        error = await next_frame(ws, "error")
+        assert error["code"] == "frame.malformed" and error["message"]
+    await ws.send('{"t":"ping","n":7}')
+    assert (await next_frame(ws, "pong"))["n"] == 7
+    await ws.close()
+
+
+async def test_the_wrong_kind_of_frame_closes_1003(hub: HubProcess) -> None:
+    ws = await raw(hub, MSGPACK)
+    await ws.send(msgspec.msgpack.encode({"t": "hello", "sitting": SITTING}))
+    await ws.recv()
+    await ws.send("text on a binary subprotocol")
+    with pytest.raises(ConnectionClosed):
+        while True:
+            await ws.recv()
+    assert ws.close_code == 1003
+
+
+async def test_a_missing_or_unknown_subprotocol_is_refused_at_the_handshake(
+    hub: HubProcess,
+) -> None:
+    for offered in ([], ["chat"]):
+        with pytest.raises(InvalidStatus):
+            await websockets.connect(hub.url.replace("http", "ws") + "/ws", subprotocols=offered)  # type: ignore[arg-type]
+
+
+async def test_no_hello_first_closes_1002_and_an_unknown_sitting_4404(hub: HubProcess) -> None:
+    ws = await raw(hub)
+    await ws.send('{"t":"ping"}')
+    assert (await next_frame(ws, "error"))["code"] == "protocol.hello_first"
+    with pytest.raises(ConnectionClosed):
+        await ws.recv()
+    assert ws.close_code == 1002
+    ws = await raw(hub)
+    error = await hello(ws, sitting="no-such-sitting")
+    assert error["code"] == "sitting.unknown"
+    with pytest.raises(ConnectionClosed):
+        await ws.recv()
+    assert ws.close_code == 4404
+
+
+async def test_an_oversized_frame_closes_1009(hub: HubProcess) -> None:
+    ws = await raw(hub)
+    await hello(ws)
+    await ws.send('{"t":"ping","n":1,"pad":"' + "x" * 100_000 + '"}')
+    with pytest.raises(ConnectionClosed):
+        while True:
+            await ws.recv()
+    assert ws.close_code == 1009
+
+
+async def test_bad_and_expired_tokens_are_refused(hub: HubProcess) -> None:
+    ws = await raw(hub)
+    error = await hello(ws, token="forged-token")
+    assert error["code"] == "auth.invalid"
+    with pytest.raises(ConnectionClosed):
+        await ws.recv()
+    assert ws.close_code == 1008
+    token = await login(hub.url, "db09", hub.logins["db09"])
+    async with httpx.AsyncClient() as http:
+        r = await http.post(hub.url + "/api/logout", headers={"authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+    ws = await raw(hub)
+    assert (await hello(ws, token=token))["code"] == "auth.invalid"
+
+
+async def test_the_public_and_the_wrong_role_are_refused(hub: HubProcess) -> None:
+    gallery = Client(hub.url, SITTING)
+    await gallery.connect()
+    with pytest.raises(CommandRefused) as caught:
+        await gallery.command(c.OpenSitting())
+    assert caught.value.code == "permission.denied"
+    token = await login(hub.url, "db12", hub.logins["db12"])
+    delegate = Client(hub.url, SITTING, token)
+    await delegate.connect()
+    with pytest.raises(CommandRefused) as caught:
+        await delegate.command(c.GrantNext())
+    assert caught.value.code == "permission.denied"
+    assert caught.value.params["command"] == "floor.next"
+    await gallery.close()
+    await delegate.close()
+
+
+async def test_replayed_ids_get_the_original_answer_and_votes_after_close_are_refused(
+    hub: HubProcess, chair: Client
+) -> None:
+    token = await login(hub.url, "db20", hub.logins["db20"])
+    voter = Client(hub.url, SITTING, token, binary=False)
+    await voter.connect()
+    first = await voter.command(c.CheckIn(), id="same-id")
+    again = await voter.command(c.CheckIn(), id="same-id")
+    assert first == again
+    seq_before = voter.seq
+    # The same id with a different command still gets the original answer: never applied.
+    third = await voter.command(c.Leave(), id="same-id")
+    assert third.seq == first.seq
+    assert voter.seq == seq_before
+    await voter.close()
+
+
+async def test_operator_http_api_refuses_bad_input(hub: HubProcess) -> None:
+    token = operator_token(hub)
+    auth = {"authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        assert (await http.get("/api/councils")).status_code == 401
+        r = await http.post("/api/councils", headers=auth, content=b"{nope")
+        assert r.status_code == 422 and r.json()["code"] == "request.invalid"
+        r = await http.post(
+            f"/api/sittings/{SITTING}/documents",
+            headers=auth,
+            files={"file": ("x.pdf", b"not a pdf", "application/pdf")},
+        )
+        assert r.status_code == 422 and r.json()["code"] == "doc.unreadable"
+        r = await http.post(
+            f"/api/sittings/{SITTING}/documents",
+            headers=auth,
+            files={"file": ("x.exe", b"MZ", "application/x-msdownload")},
+        )
+        assert r.status_code == 415
+        big = b"%PDF-1.4\n" + b"0" * (26 * 1024 * 1024)
+        r = await http.post(
+            f"/api/sittings/{SITTING}/documents",
+            headers=auth,
+            files={"file": ("big.pdf", big, "application/pdf")},
+        )
+        assert r.status_code == 413 and r.json()["code"] == "doc.too_large"
+        r = await http.post("/api/login", json={"username": "db01", "password": "wrong"})
+        assert r.status_code == 401 and r.json()["message"] == "Sai tên đăng nhập hoặc mật khẩu."
+        r = await http.post(
+            "/api/login",
+            json={"username": "db01", "password": "wrong"},
+            headers={"accept-language": "en"},
+        )
+        assert r.json()["message"] == "Wrong username or password."
+        r = await http.post(
+            "/api/councils", headers=auth, json={"id": "x", "name": "y", "total_seats": "many"}
+        )
+        assert r.status_code == 422
+
+
+async def test_a_vote_after_close_is_refused_and_changes_nothing(
+    hub: HubProcess, chair: Client
+) -> None:
+    for i in range(1, 21):  # the chair checks members in as a clerk may
+        await chair.command(c.CheckIn(member=f"db{i:02d}"))
+    await chair.command(c.OpenSitting())
+    await chair.command(c.StartSitting())
+    state = chair.state
+    assert state is not None
+    opened = await chair.command(c.OpenVote(motion=next(iter(state.motions))))
+    assert opened.seq is not None
+    await chair.wait_seq(opened.seq[1])
+    vote = chair.state.open_vote().id  # type: ignore[union-attr]
+    closed = await chair.command(c.CloseVote(vote=vote))
+    assert closed.seq is not None
+    with pytest.raises(CommandRefused) as caught:
+        await chair.command(c.CastBallot(vote=vote, choice=APPROVE))
+    assert caught.value.code == "vote.closed"
+    assert "kết thúc" in caught.value.message
+    await chair.wait_seq(closed.seq[1])
+    assert chair.seq == closed.seq[1]  # nothing was appended for the refused ballot
