@@ -41,9 +41,12 @@ SITTING = "ky-hop-thu-nhat"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests and run them last: Playwright's sync API keeps an event loop
+    running in this thread while it lives, which the asyncio tests must never meet."""
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: "tests/browser" in str(item.fspath))
 
 
 def ms(seconds: float) -> float:
@@ -77,7 +80,7 @@ def ensure_built() -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        pytest.skip("npm is needed to build the web client")
+        pytest.fail("npm is needed to build the web client (make test installs it)")
     if not (WEB / "node_modules").exists():
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True)
     subprocess.run([npm, "run", "build"], cwd=WEB, check=True)
@@ -195,11 +198,12 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
             proc.stdout.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is missing (apt-get install -y chromium)")
+        pytest.fail("Debian chromium is missing: make test installs it (apt-get install chromium)")
     with sync_api.sync_playwright() as p:
         # launch() gives every run a fresh temporary user-data-dir.
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

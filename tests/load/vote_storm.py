@@ -48,7 +48,11 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * len(ordered))) - 1)]
+    return ordered[min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1)]
+
+
+def _cell(value: object) -> str:
+    return f"{value:10.1f}" if isinstance(value, float) else f"{value!s:>10}"
 
 
 # Client processes
@@ -383,8 +387,7 @@ def main() -> int:
             if isinstance(h, int | float) and isinstance(b, int | float) and b
             else ""
         )
-        fmt = lambda v: f"{v:10.1f}" if isinstance(v, float) else f"{v!s:>10}"
-        print(f"{label:50} {fmt(h)} {fmt(b)} {ratio}")
+        print(f"{label:50} {_cell(h)} {_cell(b)} {ratio}")
     closed = hub.get("result_on_every_screen_after_last_ack_ms")
     print(f"hub: result (vote.closed) on every screen after last ack: {closed} ms")
     print(

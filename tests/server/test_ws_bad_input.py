@@ -22,8 +22,22 @@ JSON = "nghitruong.v1.json"
 MSGPACK = "nghitruong.v1.msgpack"
 
 
+_opened: list[Any] = []
+
+
 async def raw(hub: HubProcess, protocol: str = JSON) -> Any:
-    return await websockets.connect(hub.url.replace("http", "ws") + "/ws", subprotocols=[protocol])  # type: ignore[list-item]
+    url = hub.url.replace("http", "ws") + "/ws"
+    ws = await websockets.connect(url, subprotocols=[protocol])  # type: ignore[list-item]
+    _opened.append(ws)
+    return ws
+
+
+@pytest.fixture(autouse=True)
+async def _close_raw_sockets() -> AsyncIterator[None]:
+    """Every raw socket a test opened is closed when it ends, whatever the hub did."""
+    yield
+    while _opened:
+        await _opened.pop().close()
 
 
 async def hello(ws: Any, token: str | None = None, sitting: str = SITTING) -> dict[str, Any]:
