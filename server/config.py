@@ -24,6 +24,9 @@ class Config:
     resume_window: int = 5000  # events a reconnecting client may catch up on
     session_ttl_s: int = 12 * 3600
     max_upload_bytes: int = 25 * 1024 * 1024
+    # permessage-deflate would compress every frame once per connection, undoing the
+    # encode-once-per-audience fan-out, and keeps a zlib state per connection.
+    ws_deflate: bool = False
     demo: bool = False
 
     @classmethod

@@ -2,11 +2,19 @@
 
 A batch of records is projected and encoded once per audience and encoding, and the same
 bytes object is handed to every connection of that audience (a delegate whose own ballot
-is in the batch gets a variant with it). Each connection has a bounded outbound queue
-drained by its own writer task: a connection that falls behind is resynced from a
-snapshot, and one that stays stalled is closed (1013); nobody else waits for it.
-Fast-changing views (an open vote's ballots cast, the present count) are conflated: a
-ticker sends the latest value at a bounded rate, replacing any unsent one.
+is in the batch gets a variant with it). A batch a connection sees nothing of (other
+members' ballots, for the gallery and the other delegates) is not sent on its own: the
+connection notes the quiet range and sends it as one empty `events` frame before its next
+visible frame or at the next view tick, so the seq stays contiguous and a ballot storm
+costs each screen a few frames a second, not one per group commit.
+
+Each connection has a bounded outbound queue drained by its own writer task: a
+connection that falls behind is resynced from a snapshot, and one that stays stalled is
+closed (1013); nobody else waits for it.
+
+Fast-changing views (an open vote's ballots cast, the present count) are conflated: the
+first change after a quiet spell goes out at once, later ones at most `view_hz` times a
+second, each replacing any unsent one (a throttle with leading and trailing edges).
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ class Conn:
         self.limit, self.stall_s = limit, stall_s
         self.frames: deque[tuple[int, bytes]] = deque()  # (the seq it brings the client to, bytes)
         self.view: bytes | None = None
+        self.quiet: tuple[int, int] | None = None  # (from, to] sent nothing of, not yet told
         self.resync = False
         self.behind_since: float | None = None
         self.wake = asyncio.Event()
@@ -56,9 +65,22 @@ class Conn:
         self.sent = 0
         self.task: asyncio.Task[None] | None = None  # the writer, set by its owner
 
+    def advance(self, first: int, last: int) -> None:
+        """The batch (first, last] has nothing this connection sees: note it as quiet."""
+        if not self.closed:
+            self.quiet = (self.quiet[0] if self.quiet else first, last)
+
+    def flush_quiet(self) -> None:
+        """Tell the client its quiet range: one empty frame, keeping the seq contiguous."""
+        if self.quiet is not None:
+            first, last = self.quiet
+            self.quiet = None
+            self.push(last, self.codec.encode(Events(from_=first, to=last, events=[])))
+
     def push(self, to_seq: int, data: bytes) -> None:
         if self.closed:
             return
+        self.flush_quiet()
         if len(self.frames) >= self.limit:
             # Too far behind: a snapshot replaces the events; answers (-1) are kept.
             self.frames = deque(f for f in self.frames if f[0] < 0)
@@ -88,6 +110,7 @@ class Conn:
             self.wake.clear()
             if self.resync:
                 self.resync = False
+                self.quiet = None  # the snapshot covers it
                 seq, data = snapshot(self)
                 while self.frames and 0 <= self.frames[0][0] <= seq:
                     self.frames.popleft()
@@ -112,6 +135,7 @@ class Room:
         self.view_interval = 1.0 / view_hz
         self._last_views: dict[Audience, Any] = {}
         self._ticker: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()  # the state moved since the views were last sent
         self._background: set[asyncio.Task[None]] = set()
 
     def add(self, conn: Conn) -> None:
@@ -138,32 +162,43 @@ class Room:
     # Events
 
     def publish(self, records: list[Record], state: Sitting) -> None:
+        self._changed.set()
         if not self.conns:
             return
         first, last = records[0].seq - 1, records[-1].seq
-        cache: dict[tuple[Audience, str], bytes] = {}
-        own: dict[MemberId, list[Record]] = {}
-        for r in records:
-            if isinstance(r.event, e.BallotCast):
-                own.setdefault(r.event.member, []).append(r)
+        shown: dict[tuple[Audience, MemberId | None], list[EventItem]] = {}
+        frames: dict[tuple[Audience, MemberId | None, str], bytes] = {}
+        own = {r.event.member for r in records if isinstance(r.event, e.BallotCast)}
         for conn in list(self.conns):
             if conn.stalled():
                 task = asyncio.create_task(self._drop(conn))
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
                 continue
-            if conn.audience is Audience.DELEGATE and conn.member in own:
-                data = self.events_frame(
-                    records, state, conn.audience, conn.member, conn.codec, first, last
-                )
-            else:
-                key = (conn.audience, conn.codec.kind)
-                if key not in cache:
-                    cache[key] = self.events_frame(
-                        records, state, conn.audience, None, conn.codec, first, last
-                    )
-                data = cache[key]
-            conn.push(last, data)
+            # Only a delegate whose own ballot is in the batch sees a variant of its own.
+            mine = conn.audience is Audience.DELEGATE and conn.member in own
+            member = conn.member if mine else None
+            view = (conn.audience, member)
+            if view not in shown:
+                shown[view] = self.visible(records, state, conn.audience, member)
+            if not shown[view]:
+                conn.advance(first, last)
+                continue
+            key = (conn.audience, member, conn.codec.kind)
+            if key not in frames:
+                frames[key] = conn.codec.encode(Events(from_=first, to=last, events=shown[view]))
+            conn.push(last, frames[key])
+
+    @staticmethod
+    def visible(
+        records: Iterable[Record], state: Sitting, audience: Audience, member: MemberId | None
+    ) -> list[EventItem]:
+        items = []
+        for r in records:
+            event = project_event(r.event, state, audience, member)
+            if event is not None:
+                items.append(EventItem(seq=r.seq, at=r.at, event=event))
+        return items
 
     @staticmethod
     def events_frame(
@@ -175,11 +210,7 @@ class Room:
         first: int,
         last: int,
     ) -> bytes:
-        items = []
-        for r in records:
-            shown = project_event(r.event, state, audience, member)
-            if shown is not None:
-                items.append(EventItem(seq=r.seq, at=r.at, event=shown))
+        items = Room.visible(records, state, audience, member)
         return codec.encode(Events(from_=first, to=last, events=items))
 
     def snapshot(self, conn: Conn) -> tuple[int, bytes]:
@@ -200,13 +231,17 @@ class Room:
 
     async def _tick(self) -> None:
         while True:
-            await asyncio.sleep(self.view_interval)
+            await self._changed.wait()
+            self._changed.clear()
             self.send_views()
+            await asyncio.sleep(self.view_interval)
 
     def send_views(self) -> None:
         state = self.state()
         if state is None or not self.conns:
             return
+        for conn in self.conns:
+            conn.flush_quiet()
         present = state.present_count()
         frames: dict[tuple[Audience, str], bytes] = {}
         changed: set[Audience] = set()

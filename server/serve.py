@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         ws_max_size=config.max_frame_bytes,
         ws_ping_interval=20,
         ws_ping_timeout=20,
+        ws_per_message_deflate=config.ws_deflate,
         log_level="warning",
         lifespan="on",
     )

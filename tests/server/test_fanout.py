@@ -1,0 +1,93 @@
+"""Fan-out in memory: what each audience is sent, frame by frame, with no socket.
+
+A ballot storm must not cost every screen one frame per group commit: a batch a
+connection sees nothing of becomes a quiet range, told in one empty frame, and the frames
+a client gets still cover every seq exactly once, in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from chamber import Record
+from chamber import commands as c
+from chamber.ids import APPROVE, MemberId
+from chamber.projection import Audience
+from server.fanout import Conn, Room
+from server.protocol import CODECS, JSON
+from tests.chamber.play import m
+from tests.chamber.test_voting import last, motion, setup
+
+CODEC = CODECS[JSON]
+
+
+def conn(audience: Audience, member: MemberId | None = None) -> Conn:
+    async def send(data: bytes) -> None:
+        raise AssertionError("no writer runs in these tests")
+
+    async def close(code: int) -> None:
+        raise AssertionError("nobody is closed here")
+
+    return Conn(send, close, CODEC, audience, member, limit=256, stall_s=10)
+
+
+def frames(c_: Conn) -> list[dict[str, Any]]:
+    return [msgspec.json.decode(data) for _, data in c_.frames]
+
+
+def covered(sent: list[dict[str, Any]], start: int) -> int:
+    """The frames cover (start, end] contiguously; returns end."""
+    at = start
+    for f in sent:
+        assert f["t"] == "events" and f["from"] == at, (f, at)
+        at = f["to"]
+    return at
+
+
+async def test_a_ballot_storm_reaches_screens_as_quiet_ranges_and_voters_see_their_own() -> None:
+    p = setup(present=25)
+    p.do(c.OpenVote(motion=motion(p)))
+    vote = last(p).id
+    room = Room("s1", lambda: p.state, view_hz=4)
+    gallery, chair, voter, other = (
+        conn(Audience.PUBLIC),
+        conn(Audience.CHAIR, m(1)),
+        conn(Audience.DELEGATE, m(5)),
+        conn(Audience.DELEGATE, m(24)),
+    )
+    for x in (gallery, chair, voter, other):
+        room.conns.add(x)
+    start = p.s.seq
+    for i in range(4, 12):  # eight group commits of one ballot each
+        before = len(p.records)
+        p.as_delegate(i, c.CastBallot(vote=vote, choice=APPROVE))
+        records: list[Record] = p.records[before:]
+        room.publish(records, p.s)
+
+    # The gallery and the delegate who did not vote were sent nothing yet ...
+    assert gallery.frames == other.frames == type(gallery.frames)()
+    assert gallery.quiet == (start, p.s.seq)
+    # ... the chair saw every ballot, the voter its own, in frames that cover every seq.
+    assert len(chair.frames) == 8 and covered(frames(chair), start) == p.s.seq
+    mine = frames(voter)
+    told = covered(mine, start)
+    assert voter.quiet == (told, p.s.seq)  # the others' ballots after its own: quiet
+    assert [ev["event"]["member"] for f in mine for ev in f["events"]] == [m(5)]
+
+    # The view tick tells the quiet ones in one empty frame each.
+    room.send_views()
+    for x in (gallery, other):
+        (told,) = frames(x)
+        assert (told["from"], told["to"], told["events"]) == (start, p.s.seq, [])
+        assert x.view is not None and msgspec.json.decode(x.view)["vote"]["ballots"] == 8
+
+    # A quiet range is told before the next frame the connection does see.
+    p.as_delegate(20, c.CastBallot(vote=vote, choice=APPROVE))
+    room.publish(p.records[-1:], p.s)
+    p.do(c.CloseVote(vote=vote))
+    room.publish(p.records[-1:], p.s)
+    sent = frames(gallery)
+    assert covered(sent, start) == p.s.seq
+    assert sent[-2]["events"] == [] and sent[-1]["events"][0]["event"]["type"] == "vote.closed"
