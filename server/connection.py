@@ -67,7 +67,8 @@ class Who:
         for role in ROLE_ORDER:
             if role in self.roles and permit is not None and role in permit.roles:
                 return role
-        return Role.DELEGATE if Role.DELEGATE in self.roles else None
+        # No role of theirs may: the core refuses it, naming the command, role and state.
+        return next((role for role in ROLE_ORDER if role in self.roles), None)
 
     def key(self, client_id: str) -> str:
         assert self.principal is not None
@@ -88,6 +89,7 @@ class Bucket:
         self.at = now
         if self.tokens >= 1:
             self.tokens -= 1
+            self.refusals = 0  # only an unbroken flood closes the connection
             return True
         self.refusals += 1
         return False
@@ -256,7 +258,8 @@ class Session:
             try:
                 frame = self.codec.decode(data)
             except FrameError as exc:
-                conn.push_now(self.error("frame.malformed", detail=str(exc)[:200]))
+                cid = self.codec.command_id(data)  # so the sender can settle that command
+                conn.push_now(self.error("frame.malformed", cid, detail=str(exc)[:200]))
                 continue
             if isinstance(frame, Ping):
                 conn.push_now(self.codec.encode(Pong(n=frame.n, server_time=wall_ms())))

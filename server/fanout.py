@@ -112,8 +112,9 @@ class Conn:
                 self.resync = False
                 self.quiet = None  # the snapshot covers it
                 seq, data = snapshot(self)
-                while self.frames and 0 <= self.frames[0][0] <= seq:
-                    self.frames.popleft()
+                # Every event frame the snapshot covers goes, also those queued behind an
+                # answer; the answers stay, in their order.
+                self.frames = deque(f for f in self.frames if not 0 <= f[0] <= seq)
                 await self.send(data)
                 self.behind_since = None
             while self.frames and not self.resync:
@@ -139,7 +140,12 @@ class Room:
         self._background: set[asyncio.Task[None]] = set()
 
     def add(self, conn: Conn) -> None:
+        """A new connection, just welcomed: it is sent the current view at once (a screen
+        that joins mid-vote shows the ballots cast without waiting for the next one)."""
         self.conns.add(conn)
+        state = self.state()
+        if state is not None:
+            conn.set_view(self.view_frame(state, conn))
         if self._ticker is None:
             self._ticker = asyncio.create_task(self._tick(), name=f"views:{self.sitting}")
 
@@ -214,10 +220,18 @@ class Room:
         return codec.encode(Events(from_=first, to=last, events=items))
 
     def snapshot(self, conn: Conn) -> tuple[int, bytes]:
+        """A resync: the snapshot, and the current view to follow it."""
         state = self.state()
         seq = state.seq if state is not None else 0
         shown = project_state(state, conn.audience, conn.member) if state is not None else None
+        if state is not None:
+            conn.view = self.view_frame(state, conn)
         return seq, conn.codec.encode(Snapshot(seq=seq, snapshot=shown))
+
+    @staticmethod
+    def view_frame(state: Sitting, conn: Conn) -> bytes:
+        view = vote_view(state, conn.audience)
+        return conn.codec.encode(View(seq=state.seq, vote=view, present=state.present_count()))
 
     async def _drop(self, conn: Conn) -> None:
         log.info("sitting %s: dropping a stalled %s connection", self.sitting, conn.audience)

@@ -39,8 +39,18 @@ class Hub:
         self._background: set[asyncio.Task[object]] = set()
 
     async def start(self) -> None:
+        loop = asyncio.get_running_loop()
         for sitting in await self.journal.sittings():
-            await self.sequencer(sitting)  # rebuild state, re-arm timers
+            seq = await self.sequencer(sitting)  # rebuild state, re-arm timers
+            assert seq.state is not None
+            # Remote members were present through connections that died with the last
+            # process: each gets the grace period to come back, as after any blip.
+            for member, presence in seq.state.attendance.items():
+                if presence is Presence.REMOTE:
+                    key = (sitting, member)
+                    self._leaving[key] = loop.call_later(
+                        self.config.presence_grace_s, self._left, key
+                    )
 
     async def stop(self) -> None:
         for handles in self._timers.values():
@@ -56,23 +66,33 @@ class Hub:
             task.cancel()
 
     async def sequencer(self, sitting: str, create: bool = False) -> Sequencer:
+        """The sitting's sequencer; UnknownSitting unless it exists or is being created."""
         seq = self.sequencers.get(sitting)
+        if seq is None:
+            async with self._lock:
+                seq = self.sequencers.get(sitting) or await self._open(sitting, create)
+        if seq.state is None and not create:
+            raise UnknownSitting(sitting)
+        return seq
+
+    async def _open(self, sitting: str, create: bool) -> Sequencer:
+        seq = Sequencer(sitting, self.journal, self._committed(sitting), self.clock)
+        await seq.start()
+        if seq.state is None and not create:
+            await seq.stop()
+            raise UnknownSitting(sitting)
+        self.sequencers[sitting] = seq
+        self.rooms[sitting] = Room(sitting, lambda: seq.state, self.config.view_hz)
+        if seq.state is not None:
+            self._arm(sitting, seq.state)
+        return seq
+
+    async def _forget(self, sitting: str) -> None:
+        seq, room = self.sequencers.pop(sitting, None), self.rooms.pop(sitting, None)
+        if room is not None:
+            await room.stop()
         if seq is not None:
-            return seq
-        async with self._lock:
-            seq = self.sequencers.get(sitting)
-            if seq is not None:
-                return seq
-            seq = Sequencer(sitting, self.journal, self._committed(sitting), self.clock)
-            await seq.start()
-            if seq.state is None and not create:
-                await seq.stop()
-                raise UnknownSitting(sitting)
-            self.sequencers[sitting] = seq
-            self.rooms[sitting] = Room(sitting, lambda: seq.state, self.config.view_hz)
-            if seq.state is not None:
-                self._arm(sitting, seq.state)
-            return seq
+            await seq.stop()
 
     def state(self, sitting: str) -> Sitting | None:
         seq = self.sequencers.get(sitting)
@@ -90,6 +110,8 @@ class Hub:
         seq = await self.sequencer(sitting, create=isinstance(command, c.ScheduleSitting))
         started = time.perf_counter()
         outcome = await seq.submit(command, actor, role, key, reply)
+        if seq.state is None and seq.idle():
+            await self._forget(sitting)  # a refused sitting.schedule leaves nothing behind
         self.metrics.latency.observe(time.perf_counter() - started)
         self.metrics.commands.labels(
             type=command.__struct_config__.tag, outcome="ok" if outcome.answer.ok else "refused"

@@ -124,6 +124,21 @@ class Codec:
             raise FrameError(f"command id must be 1 to {MAX_COMMAND_ID} characters")
         return frame
 
+    def command_id(self, data: bytes | str) -> str | None:
+        """The id of a `cmd` frame that failed its schema, when it has a usable one."""
+        try:
+            raw: Any = (
+                msgspec.msgpack.decode(data)  # type: ignore[arg-type]
+                if self.binary
+                else msgspec.json.decode(data)
+            )
+        except msgspec.DecodeError:
+            return None
+        if not isinstance(raw, dict) or raw.get("t") != "cmd":
+            return None
+        cid = raw.get("id")
+        return cid if isinstance(cid, str) and 0 < len(cid) <= MAX_COMMAND_ID else None
+
     def encode(self, frame: Any) -> bytes:
         out: bytes = self._encoder.encode(frame)
         return out

@@ -25,7 +25,7 @@ import msgspec
 
 from chamber import AnyCommand, ChamberError, Ctx, Record, Sitting, execute, replay
 from chamber import commands as c
-from chamber.ids import MemberId, Role
+from chamber.ids import MemberId, Role, VoteStatus
 from chamber.log import load
 from server.journal import Commit, Journal, Stored
 
@@ -92,6 +92,7 @@ class Sequencer:
         self.last_at = 0
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._busy = False
         self.batch_sizes: list[int] = []
 
     async def start(self) -> None:
@@ -101,6 +102,12 @@ class Sequencer:
         records = [load(s.payload, s.hash) for s in stored]
         box = await self.journal.ballot_box(self.sitting)
         self.state = replay(records, box)
+        # A secret vote that finished while its counters were being dropped (the process
+        # died in between) is dropped now: nothing of it may outlive the vote.
+        votes = self.state.votes.values() if self.state is not None else ()
+        open_votes = {v.id for v in votes if v.status is VoteStatus.OPEN}
+        for vote in sorted({key[0] for key in box} - open_votes):
+            await self.journal.drop_ballot_box(self.sitting, vote)
         self.recent.extend(records)
         self.answers = await self.journal.answers(self.sitting)
         self.last_at = records[-1].at if records else 0
@@ -110,6 +117,10 @@ class Sequencer:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+    def idle(self) -> bool:
+        """No command waits or is being decided."""
+        return self._queue.empty() and not self._busy
 
     def submit(
         self,
@@ -128,11 +139,14 @@ class Sequencer:
             batch = [await self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            self._busy = True
             try:
                 await self._process(batch)
             except Exception:  # pragma: no cover - a bug: answer, keep serving
                 log.exception("sitting %s: batch failed", self.sitting)
                 self._answer_all(batch, Outcome(UNAVAILABLE))
+            finally:
+                self._busy = False
 
     def _now(self) -> int:
         """Server time, never earlier than the sitting's last event (a clock jumping back

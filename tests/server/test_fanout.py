@@ -7,6 +7,7 @@ a client gets still cover every seq exactly once, in order.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import msgspec
@@ -91,3 +92,52 @@ async def test_a_ballot_storm_reaches_screens_as_quiet_ranges_and_voters_see_the
     sent = frames(gallery)
     assert covered(sent, start) == p.s.seq
     assert sent[-2]["events"] == [] and sent[-1]["events"][0]["event"]["type"] == "vote.closed"
+
+
+async def test_a_screen_that_joins_mid_vote_is_sent_the_ballots_cast_at_once() -> None:
+    p = setup(present=25)
+    p.do(c.OpenVote(motion=motion(p)))
+    for i in range(4, 9):
+        p.as_delegate(i, c.CastBallot(vote=last(p).id, choice=APPROVE))
+    room = Room("s1", lambda: p.state, view_hz=4)
+    screen = conn(Audience.PUBLIC)
+    room.add(screen)
+    await room.stop()
+    assert screen.view is not None
+    view = msgspec.json.decode(screen.view)
+    assert (view["seq"], view["present"], view["vote"]["ballots"]) == (p.s.seq, 25, 5)
+    assert view["vote"]["counts"] is None and view["vote"]["voted"] is None
+
+
+async def test_a_resync_drops_every_covered_frame_even_behind_an_answer() -> None:
+    p = setup(present=25)
+    room = Room("s1", lambda: p.state, view_hz=4)
+    sent: list[dict[str, Any]] = []
+
+    async def send(data: bytes) -> None:
+        sent.append(msgspec.json.decode(data))
+
+    async def close(code: int) -> None:
+        raise AssertionError("not closed")
+
+    delegate = Conn(send, close, CODEC, Audience.DELEGATE, m(5), limit=2, stall_s=10)
+    room.conns.add(delegate)
+    start = p.s.seq
+    for i in range(3):  # three visible batches; the queue holds two, so it must resync
+        before = len(p.records)
+        p.as_delegate(20 + i, c.Leave())
+        room.publish(p.records[before:], p.s)
+        if i == 0:
+            delegate.push_now(b'{"t":"ack","id":"x","seq":null,"ballot":null}')
+    assert delegate.resync
+    delegate.closed = False
+    task = asyncio.create_task(delegate.run(room.snapshot))
+    await asyncio.sleep(0.01)
+    delegate.closed = True
+    delegate.wake.set()
+    await task
+    kinds = [f["t"] for f in sent]
+    assert kinds[0] == "snapshot" and sent[0]["seq"] == p.s.seq > start
+    # Nothing at or below the snapshot's seq follows it; the answer does; then the view.
+    assert all(f["to"] > p.s.seq for f in sent if f["t"] == "events")
+    assert kinds[1:] == ["ack", "view"]

@@ -77,6 +77,10 @@ async def test_garbage_frames_get_typed_errors_and_the_link_stays_usable(hub: Hu
         await ws.send(garbage)
         error = await next_frame(ws, "error")
         assert error["code"] == "frame.malformed" and error["message"]
+    # A command that fails its schema is answered by its id, so the sender can settle it.
+    await ws.send('{"t":"cmd","id":"c-41","cmd":{"type":"vote.cast","vote":7}}')
+    error = await next_frame(ws, "error")
+    assert (error["code"], error["id"]) == ("frame.malformed", "c-41")
     await ws.send('{"t":"ping","n":7}')
     assert (await next_frame(ws, "pong"))["n"] == 7
     await ws.close()
