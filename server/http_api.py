@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -342,6 +343,8 @@ def page_count(data: bytes, media_type: str) -> int:
 async def upload_document(request: Request, s: Services) -> Response:
     await operator(request, s)
     sitting = request.path_params["sitting"]
+    state = (await s.hub.sequencer(sitting)).state  # UnknownSitting (404) before any work
+    assert state is not None
     size = int(request.headers.get("content-length", "0") or 0)
     if size > s.max_upload_bytes:
         raise ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
@@ -356,12 +359,10 @@ async def upload_document(request: Request, s: Services) -> Response:
     if media_type not in {"application/pdf", "image/png", "image/jpeg"}:
         raise ApiError(415, "doc.bad_type", media_type=media_type)
     pages = page_count(data, media_type)
-    digest = await store_document(s, data)
+    digest, created = await store_document(s, data)
     title = str(form.get("title") or upload.filename or digest[:12])
     item = form.get("item")
     supersedes = form.get("supersedes")
-    state = (await s.hub.sequencer(sitting)).state
-    assert state is not None
     await asyncio.to_thread(
         s.registry.add_document, digest, media_type, len(data), state.council.id
     )
@@ -375,31 +376,47 @@ async def upload_document(request: Request, s: Services) -> Response:
     )
     outcome = await s.hub.submit(sitting, cmd, None, Role.OPERATOR, None)
     if not outcome.answer.ok and outcome.answer.code != "doc.exists":
+        if created:  # nothing refers to the bytes this request stored: they go again
+            await asyncio.to_thread((s.documents / digest).unlink, True)
         return outcome_json(outcome, lang_of(request))
     return reply({"hash": digest, "pages": pages, "media_type": media_type}, 201)
 
 
-async def store_document(s: Services, data: bytes) -> str:
+async def store_document(s: Services, data: bytes) -> tuple[str, bool]:
+    """Store the bytes under their SHA-256, durably (file and folder synced) before the
+    event that announces them is written; True if this call created the file."""
     digest = hashlib.sha256(data).hexdigest()
     path = s.documents / digest
 
-    def write() -> None:
+    def write() -> bool:
         s.documents.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+        if path.exists():
+            return False
+        tmp = path.with_suffix(".part")
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+        folder = os.open(s.documents, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+        return True
 
-    await asyncio.to_thread(write)
-    return digest
+    return digest, await asyncio.to_thread(write)
 
 
 async def document(request: Request, s: Services) -> Response:
     digest = request.path_params["digest"]
     if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
         raise ApiError(404, "doc.unknown")
-    media_type, _size, _council = await asyncio.to_thread(s.registry.document, digest)
-    data = await asyncio.to_thread((s.documents / digest).read_bytes)
+    try:
+        media_type, _size, _council = await asyncio.to_thread(s.registry.document, digest)
+        data = await asyncio.to_thread((s.documents / digest).read_bytes)
+    except (NotFound, FileNotFoundError):
+        raise ApiError(404, "doc.unknown") from None
     return Response(
         data,
         media_type=media_type,

@@ -240,3 +240,28 @@ async def test_a_vote_after_close_is_refused_and_changes_nothing(
     assert "kết thúc" in caught.value.message
     await chair.wait_seq(closed.seq[1])
     assert chair.seq == closed.seq[1]  # nothing was appended for the refused ballot
+
+
+async def test_a_refused_or_misaddressed_upload_leaves_no_document_behind(hub: HubProcess) -> None:
+    auth = {"authorization": f"Bearer {operator_token(hub)}"}
+    documents = hub.data / "documents"
+    before = set(documents.iterdir()) if documents.exists() else set()
+    png = b"\x89PNG\r\n\x1a\n" + b"refused upload"
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        r = await http.post(
+            "/api/sittings/no-such-sitting/documents",
+            headers=auth,
+            files={"file": ("a.png", png, "image/png")},
+        )
+        assert r.status_code == 404 and r.json()["code"] == "sitting.unknown"
+        r = await http.post(  # supersedes a document the sitting does not have: refused
+            f"/api/sittings/{SITTING}/documents",
+            headers=auth,
+            files={"file": ("a.png", png, "image/png")},
+            data={"supersedes": "f" * 64},
+        )
+        assert r.status_code >= 400 and r.json()["code"].startswith("doc.")
+        after = set(documents.iterdir()) if documents.exists() else set()
+        assert after == before
+        r = await http.get("/api/documents/" + "e" * 64)
+        assert r.status_code == 404 and r.json()["code"] == "doc.unknown"
