@@ -118,7 +118,7 @@ async def seed(services: Services, config: Config) -> None:
                 "Dieu 3. To chuc thuc hien.",
             ],
         )
-        digest = await store_document(services, pdf)
+        digest, _ = await store_document(services, pdf)
         await asyncio.to_thread(reg.add_document, digest, "application/pdf", len(pdf), council.id)
         await services.hub.submit(
             SITTING,
