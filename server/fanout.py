@@ -35,6 +35,8 @@ from server.protocol import Codec, EventItem, Events, Snapshot, View
 
 log = logging.getLogger("nghitruong.fanout")
 
+VIEW_PACE = 128  # connections served per loop turn by a view tick
+
 Send = Callable[[bytes], Awaitable[None]]
 Close = Callable[[int], Awaitable[None]]
 
@@ -70,12 +72,19 @@ class Conn:
         if not self.closed:
             self.quiet = (self.quiet[0] if self.quiet else first, last)
 
-    def flush_quiet(self) -> None:
-        """Tell the client its quiet range: one empty frame, keeping the seq contiguous."""
+    def flush_quiet(self, encoded: dict[tuple[str, int, int], bytes] | None = None) -> None:
+        """Tell the client its quiet range: one empty frame, keeping the seq contiguous.
+        ``encoded`` shares the frames among connections with the same range."""
         if self.quiet is not None:
             first, last = self.quiet
             self.quiet = None
-            self.push(last, self.codec.encode(Events(from_=first, to=last, events=[])))
+            key = (self.codec.kind, first, last)
+            data = None if encoded is None else encoded.get(key)
+            if data is None:
+                data = self.codec.encode(Events(from_=first, to=last, events=[]))
+                if encoded is not None:
+                    encoded[key] = data
+            self.push(last, data)
 
     def push(self, to_seq: int, data: bytes) -> None:
         if self.closed:
@@ -247,28 +256,46 @@ class Room:
         while True:
             await self._changed.wait()
             self._changed.clear()
-            self.send_views()
+            deliver, conns = self._view_delivery(), list(self.conns)
+            for i in range(0, len(conns), VIEW_PACE):
+                for conn in conns[i : i + VIEW_PACE]:
+                    deliver(conn)
+                # Yield between chunks: commands that came in meanwhile are decided and
+                # acknowledged before the views of two thousand screens are all written.
+                await asyncio.sleep(0)
             await asyncio.sleep(self.view_interval)
 
     def send_views(self) -> None:
+        deliver = self._view_delivery()
+        for conn in list(self.conns):
+            deliver(conn)
+
+    def _view_delivery(self) -> Callable[[Conn], None]:
+        """What a view tick sends each connection: its quiet range, and its audience's view
+        if that changed since the last tick (encoded once per audience and encoding)."""
         state = self.state()
-        if state is None or not self.conns:
-            return
-        for conn in self.conns:
-            conn.flush_quiet()
+        if state is None:
+            return lambda conn: None
         present = state.present_count()
-        frames: dict[tuple[Audience, str], bytes] = {}
         changed: set[Audience] = set()
         for audience in Audience:
             value = (vote_view(state, audience), present)
             if self._last_views.get(audience) != value:
                 self._last_views[audience] = value
                 changed.add(audience)
-        for conn in self.conns:
+        frames: dict[tuple[Audience, str], bytes] = {}
+        empties: dict[tuple[str, int, int], bytes] = {}
+
+        def deliver(conn: Conn) -> None:
+            if conn.closed:
+                return
+            conn.flush_quiet(empties)
             if conn.audience not in changed:
-                continue
+                return
             key = (conn.audience, conn.codec.kind)
             if key not in frames:
                 view, _ = self._last_views[conn.audience]
                 frames[key] = conn.codec.encode(View(seq=state.seq, vote=view, present=present))
             conn.set_view(frames[key])
+
+        return deliver
