@@ -64,10 +64,19 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_password() -> str:
-    """A password for a printed login card: 12 characters without look-alikes."""
+def check_password(stored_hash: str, password: str) -> bool:
+    """Whether ``password`` matches a stored hash (no rate limit: for local tools only)."""
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_password(length: int = 12) -> str:
+    """A password for a printed login card: 12 characters without look-alikes by default
+    (about 59 bits; 20 give about 99)."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(12))
+    return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
 @dataclass

@@ -1,8 +1,11 @@
-"""The `nghitruong` command: serve, demo, verify."""
+"""The `nghitruong` command: serve, operator, demo, verify."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +51,127 @@ def _demo(argv: list[str]) -> int:
     return demo_main(argv)
 
 
+PASSWORD_ENV = "NGHITRUONG_OPERATOR_PASSWORD"
+MIN_PASSWORD = 12
+GENERATED_LENGTH = 20  # about 99 bits from the 31-character alphabet of server/auth.py
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _data_folder(flag: Path | None) -> Path:
+    from server.config import Config
+
+    return Config.from_env(data=flag).data
+
+
+def _operator_password(generate: bool, lang: str) -> tuple[str | None, int]:
+    """The new password and 0, or None and the exit status (the reason already printed)."""
+    if generate:
+        from server.auth import new_password
+
+        return new_password(GENERATED_LENGTH), 0
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        if not sys.stdin.isatty():
+            print(t("cli.operator.no_password", lang, env=PASSWORD_ENV), file=sys.stderr)
+            return None, 2
+        try:
+            password = getpass.getpass(t("cli.operator.prompt", lang))
+            again = getpass.getpass(t("cli.operator.prompt_again", lang))
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return None, 1
+        if password != again:
+            print(t("cli.operator.mismatch", lang), file=sys.stderr)
+            return None, 1
+    if len(password) < MIN_PASSWORD:
+        print(t("cli.operator.too_short", lang, min=MIN_PASSWORD), file=sys.stderr)
+        return None, 1
+    return password, 0
+
+
+def _operator_add(args: argparse.Namespace) -> int:
+    from server.auth import Auth
+    from server.registry import Conflict, Registry
+
+    lang, username = args.lang, args.username
+    if not USERNAME.fullmatch(username):
+        print(t("cli.operator.bad_username", lang, username=username), file=sys.stderr)
+        return 2
+    password, status = _operator_password(args.generate, lang)
+    if password is None:
+        return status
+    registry = Registry(_data_folder(args.data))
+    try:
+        existing = registry.login(username)
+        try:
+            Auth(registry).set_password(username, password, "operator", username, None)
+        except Conflict:
+            print(t("cli.operator.taken", lang, username=username), file=sys.stderr)
+            return 1
+        if existing is not None:
+            registry.revoke_subject("operator", username)
+        if args.name is not None:
+            registry.set_operator_name(username, args.name.strip())
+    finally:
+        registry.close()
+    done = "cli.operator.reset" if existing is not None else "cli.operator.created"
+    print(t(done, lang, username=username))
+    if args.generate:
+        print(t("cli.operator.generated", lang, password=password))
+    return 0
+
+
+def _operator_list(args: argparse.Namespace) -> int:
+    from server.registry import Registry
+
+    data = _data_folder(args.data)
+    rows = []
+    if (data / "registry.sqlite3").exists():
+        registry = Registry(data)
+        try:
+            rows = registry.operators()
+        finally:
+            registry.close()
+    if not rows:
+        print(t("cli.operator.none", args.lang, data=str(data)))
+        return 0
+    print(t("cli.operator.list", args.lang, data=str(data)))
+    for row in rows:
+        print(f"  {row.username}  ({row.name})" if row.name else f"  {row.username}")
+    return 0
+
+
+def _operator(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="nghitruong operator", description="Operator logins in a data folder's registry."
+    )
+    actions = parser.add_subparsers(dest="action", required=True)
+    add = actions.add_parser(
+        "add",
+        help="create an operator login, or reset its password",
+        description=(
+            f"Create an operator login, or reset its password (and revoke its sessions). "
+            f"The password is read from {PASSWORD_ENV}, else asked twice on the terminal; "
+            f"--generate makes one up and prints it once."
+        ),
+    )
+    add.add_argument("username")
+    add.add_argument("--name", help="the operator's full name, shown by `operator list`")
+    add.add_argument(
+        "--generate", action="store_true", help="generate a strong password and print it once"
+    )
+    listing = actions.add_parser("list", help="list the operator logins")
+    for sub in (add, listing):
+        sub.add_argument("--data", type=Path, help="data folder (NGHITRUONG_DATA, ./data)")
+        sub.add_argument(
+            "--lang", choices=("vi", "en"), default="vi", help="language of the messages"
+        )
+    args = parser.parse_args(argv)
+    if args.action == "add":
+        return _operator_add(args)
+    return _operator_list(args)
+
+
 def _serve(argv: list[str]) -> int:
     from server.serve import main as serve_main
 
@@ -56,6 +180,7 @@ def _serve(argv: list[str]) -> int:
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "serve": _serve,
+    "operator": _operator,
     "demo": _demo,
     "verify": _verify,
 }

@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS sittings (
 CREATE TABLE IF NOT EXISTS logins (
     username TEXT PRIMARY KEY, hash TEXT NOT NULL, kind TEXT NOT NULL,
     subject TEXT NOT NULL, council TEXT);
+CREATE TABLE IF NOT EXISTS operators (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, kind TEXT NOT NULL,
     subject TEXT NOT NULL, council TEXT, created INTEGER NOT NULL, expires INTEGER NOT NULL,
@@ -91,6 +93,11 @@ class LoginRow(msgspec.Struct, frozen=True):
     kind: str  # "operator" or "member"
     subject: str
     council: str | None
+
+
+class OperatorRow(msgspec.Struct, frozen=True):
+    username: str
+    name: str = ""
 
 
 class SessionRow(msgspec.Struct, frozen=True):
@@ -267,6 +274,23 @@ class Registry:
     def login_of(self, kind: str, subject: str) -> LoginRow | None:
         rows = self._rows("SELECT * FROM logins WHERE kind = ? AND subject = ?", kind, subject)
         return LoginRow(*rows[0]) if rows else None
+
+    def operators(self) -> list[OperatorRow]:
+        """Every operator login, with the name given to it (`nghitruong operator add`)."""
+        rows = self._rows(
+            "SELECT l.username, COALESCE(o.name, '') FROM logins l "
+            "LEFT JOIN operators o ON o.id = l.subject "
+            "WHERE l.kind = 'operator' ORDER BY l.username"
+        )
+        return [OperatorRow(str(r[0]), str(r[1])) for r in rows]
+
+    def set_operator_name(self, operator_id: str, name: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO operators VALUES (?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                (operator_id, name),
+            )
 
     def update_hash(self, username: str, new_hash: str) -> None:
         with self._tx() as db:

@@ -1,15 +1,20 @@
-"""`serve --demo`: a demo council, its logins and a sitting, seeded once; the demo logins
-get fresh passwords at every start (only their hashes are kept) and are printed."""
+"""`serve --demo`: a demo council, its logins and a sitting, seeded once. The demo logins'
+passwords are kept in the data folder (`demo-logins.json`, mode 0600: demo data, not a
+secret of the deployment) and printed at every start; a restart changes nothing."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from chamber import commands as c
 from chamber.ids import DocHash, ItemId, Role
 from chamber.model import AgendaItem
+from server.auth import Auth, check_password, new_password
 from server.config import Config
 from server.demo import NAMES, demo_council
 from server.i18n import t
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
 
 SITTING = "ky-hop-thu-nhat"
 OPERATOR = "vanhanh"
+LOGINS_FILE = "demo-logins.json"
 
 
 def demo_pdf(title: str, pages: list[str]) -> bytes:
@@ -143,23 +149,102 @@ async def seed(services: Services, config: Config) -> None:
             Role.OPERATOR,
             None,
         )
-    await print_demo(services, config, council.members)
+    logins = await asyncio.to_thread(demo_logins, services.auth, config.data, council.id)
+    print_demo(config, logins)
 
 
-async def print_demo(services: Services, config: Config, members: object) -> None:
-    auth = services.auth
-    from server.auth import new_password
+class DemoLogin(NamedTuple):
+    username: str
+    password: str | None  # None: changed since it was created (it is not shown)
+    name: str
 
-    op_password = new_password()
-    await asyncio.to_thread(auth.set_password, OPERATOR, op_password, "operator", OPERATOR, None)
-    logins = []
-    for i, name in enumerate(NAMES, start=1):
-        member_id = f"db{i:02d}"
-        password = await asyncio.to_thread(
-            auth.issue_member_login, member_id, "hdnd-phuong-ben-thanh", member_id
-        )
-        logins.append((member_id, password, name))
+
+def _accounts() -> list[tuple[str, str, str]]:
+    """(username, kind, display name) of every demo login, in the printed order."""
+    accounts = [(OPERATOR, "operator", t("role.operator"))]
+    accounts += [(f"db{i:02d}", "member", name) for i, name in enumerate(NAMES, start=1)]
+    return accounts
+
+
+def _read_kept(path: Path) -> dict[str, tuple[str, str]]:
+    """username → (password, hash at creation) from the logins file; {} if none."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            str(e["username"]): (str(e["password"]), str(e["hash"])) for e in document["logins"]
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _write_kept(path: Path, kept: dict[str, tuple[str, str]]) -> None:
+    """Replace the logins file atomically; it is created with mode 0600."""
+    document = {
+        "format": "nghitruong.demo-logins.v1",
+        "note": "Demo logins of `nghitruong serve --demo`: demo data, readable by the owner only.",
+        "logins": [{"username": u, "password": p, "hash": h} for u, (p, h) in kept.items()],
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(document, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def demo_logins(auth: Auth, data: Path, council: str) -> list[DemoLogin]:
+    """The demo logins, created the first time and read back from the logins file after.
+
+    A login in the file is shown as long as the registry still holds it with that
+    password; one changed since (an operator reset it) is listed without a password and
+    left alone. Only a login missing from the file (a first start, or a data folder from
+    before the file existed) gets a new password: nothing else is changed on a restart.
+    """
+    path = data / LOGINS_FILE
+    kept = _read_kept(path)
+    out: list[DemoLogin] = []
+    issued = False
+    for username, kind, name in _accounts():
+        entry = kept.get(username)
+        if entry is not None:
+            password, created_hash = entry
+            row = auth.registry.login(username)
+            valid = (
+                row is not None
+                and row.kind == kind
+                and row.subject == username
+                and (row.hash == created_hash or check_password(row.hash, password))
+            )
+            out.append(DemoLogin(username, password if valid else None, name))
+            continue
+        if kind == "operator":
+            password = new_password()
+            auth.set_password(username, password, "operator", username, None)
+        else:
+            password = auth.issue_member_login(username, council, username)
+        row = auth.registry.login(username)
+        assert row is not None
+        kept[username] = (password, row.hash)
+        issued = True
+        out.append(DemoLogin(username, password, name))
+    if issued:
+        _write_kept(path, kept)
+    return out
+
+
+def _line(login: DemoLogin, with_name: bool) -> str:
+    if login.password is None:
+        return f"  {login.username}: {t('demo.serve.changed')}"
+    if with_name:
+        return f"  {login.username} / {login.password}  ({login.name})"
+    return f"  {login.username} / {login.password}"
+
+
+def print_demo(config: Config, logins: list[DemoLogin]) -> None:
     base = f"http://{config.host}:{config.port}"
+    operator, members = logins[0], logins[1:]
     lines = [
         t("demo.serve.title"),
         f"  {t('demo.serve.chair')}: {base}/chair/?sitting={SITTING}",
@@ -167,13 +252,11 @@ async def print_demo(services: Services, config: Config, members: object) -> Non
         f"  {t('demo.serve.gallery')}: {base}/gallery/?sitting={SITTING}",
         f"  {t('demo.serve.operator')}: {base}/operator/",
         "",
-        t("demo.serve.logins"),
-        f"  {OPERATOR} / {op_password}  ({t('role.operator')})",
+        t("demo.serve.logins_kept", file=str(config.data / LOGINS_FILE)),
+        _line(operator, True),
     ]
-    for member_id, password, name in logins[:5]:
-        lines.append(f"  {member_id} / {password}  ({name})")
-    lines.append(f"  … {t('demo.serve.more', count=len(logins) - 5)}")
-    for member_id, password, _name in logins[5:]:
-        lines.append(f"  {member_id} / {password}")
+    lines += [_line(m, True) for m in members[:5]]
+    lines.append(f"  … {t('demo.serve.more', count=len(members) - 5)}")
+    lines += [_line(m, False) for m in members[5:]]
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
