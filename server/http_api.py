@@ -150,7 +150,10 @@ async def login(request: Request, s: Services) -> Response:
     p = session.principal
     roles: list[str] = ["operator"]
     name = p.username
-    if p.kind == "member":
+    if p.kind == "operator":
+        given = await asyncio.to_thread(s.registry.operator_name, p.id)
+        name = given or p.username
+    else:
         member = await asyncio.to_thread(s.registry.member, p.id)
         roles, name = list(member.roles), member.name
     return reply(

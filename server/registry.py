@@ -284,6 +284,10 @@ class Registry:
         )
         return [OperatorRow(str(r[0]), str(r[1])) for r in rows]
 
+    def operator_name(self, operator_id: str) -> str | None:
+        rows = self._rows("SELECT name FROM operators WHERE id = ?", operator_id)
+        return str(rows[0][0]) if rows and rows[0][0] else None
+
     def set_operator_name(self, operator_id: str, name: str) -> None:
         with self._tx() as db:
             db.execute(

@@ -103,6 +103,7 @@ def test_operator_add_with_the_env_password_logs_in_through_the_hub(
         status, answer = login(client, "chutich.vh", PASSWORD)
         assert status == 200
         assert answer["kind"] == "operator" and answer["roles"] == ["operator"]
+        assert answer["name"] == "Nguyễn Thị Hoa"  # the name given, not the username
         assert client.get("/api/councils", headers=bearer(answer["token"])).status_code == 200
         status, answer = login(client, "chutich.vh", PASSWORD + "x")
         assert status == 401 and answer["code"] == "auth.login_failed"
