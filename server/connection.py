@@ -142,8 +142,11 @@ class Session:
     async def _hello(self) -> Hello:
         try:
             frame = self.codec.decode(await asyncio.wait_for(self.receive(), timeout=15))
-        except (FrameError, TimeoutError):
+        except FrameError:
             await self.send(self.error("frame.malformed"))
+            raise Closed(1002) from None
+        except TimeoutError:
+            await self.send(self.error("protocol.hello_timeout", seconds=15))
             raise Closed(1002) from None
         if not isinstance(frame, Hello):
             await self.send(self.error("protocol.hello_first"))

@@ -94,7 +94,7 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                 {
                     "code": "sitting.unknown",
                     "message": t("error.sitting.unknown", lang_of(request), sitting=str(err)),
-                    "params": {},
+                    "params": {"sitting": str(err)},
                 },
                 404,
             )
@@ -456,6 +456,7 @@ async def members(request: Request, s: Services) -> Response:
             f"m-{secrets.token_hex(4)}", council, data.name, data.seat, tuple(data.roles)
         )
         return reply(await asyncio.to_thread(s.registry.add_member, row), 201)
+    await asyncio.to_thread(s.registry.council, council)  # NotFound: 404
     rows = await asyncio.to_thread(s.registry.members, council)
     out = []
     for m in rows:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -58,9 +58,9 @@ class Conflict(RegistryError):
 
 
 class CouncilRow(msgspec.Struct, frozen=True):
-    id: str
-    name: str
-    total_seats: int
+    id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    total_seats: Annotated[int, msgspec.Meta(ge=1, le=10_000)]  # the statutory seats
     kind: str = "ward"
     parent: str | None = None
 

@@ -265,3 +265,21 @@ async def test_a_refused_or_misaddressed_upload_leaves_no_document_behind(hub: H
         assert after == before
         r = await http.get("/api/documents/" + "e" * 64)
         assert r.status_code == 404 and r.json()["code"] == "doc.unknown"
+
+
+async def test_councils_need_seats_and_a_usable_id_and_unknown_ones_are_404(
+    hub: HubProcess,
+) -> None:
+    auth = {"authorization": f"Bearer {operator_token(hub)}"}
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        for bad in (
+            {"id": "phuong-1", "name": "Phường 1", "total_seats": 0},
+            {"id": "Phuong 1", "name": "Phường 1", "total_seats": 25},
+            {"id": "phuong-1", "name": "", "total_seats": 25},
+        ):
+            r = await http.post("/api/councils", headers=auth, json=bad)
+            assert r.status_code == 422 and r.json()["code"] == "request.invalid", bad
+        r = await http.get("/api/councils/no-such-council/members", headers=auth)
+        assert r.status_code == 404
+        r = await http.get("/api/sittings/no-such-sitting", headers=auth)
+        assert r.status_code == 404 and r.json()["params"] == {"sitting": "no-such-sitting"}
