@@ -256,7 +256,7 @@ def print_demo(config: Config, logins: list[DemoLogin]) -> None:
         _line(operator, True),
     ]
     lines += [_line(m, True) for m in members[:5]]
-    lines.append(f"  … {t('demo.serve.more', count=len(members) - 5)}")
+    lines.append(f"  {t('demo.serve.more', count=len(members) - 5)}")
     lines += [_line(m, False) for m in members[5:]]
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
