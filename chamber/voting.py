@@ -98,15 +98,22 @@ def open_vote(s: Sitting, cmd: c.OpenVote, ctx: Ctx) -> Decision:
     options = cmd.options or preset.options
     if rule.option not in options or len(set(options)) != len(options):
         raise Refused("vote.bad_rule")
+    if len(options) < 2 or not set(options) <= set(preset.options):
+        raise Refused("vote.bad_options", {"options": ", ".join(preset.options)})
+    form = cmd.form or preset.form
+    # A secret ballot cannot be changed: nothing records whose ballot it was.
+    if form is VoteForm.SECRET and cmd.allow_change:
+        raise Refused("vote.secret_no_change")
+    allow_change = preset.allow_change if cmd.allow_change is None else cmd.allow_change
     vote = Vote(
         id=VoteId(""),
         kind=VoteKind.MOTION,
         title=cmd.title or motion.title,
-        form=cmd.form or preset.form,
+        form=form,
         options=options,
         questions=(Question(id=motion.id, label=motion.title),),
         rule=rule,
-        allow_change=preset.allow_change if cmd.allow_change is None else cmd.allow_change,
+        allow_change=allow_change and form is VoteForm.OPEN,
         opened_at=ctx.now,
         deadline=None,
         duration_s=cmd.duration_s or preset.duration_s,

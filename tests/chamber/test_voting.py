@@ -116,8 +116,9 @@ def test_every_setting_may_be_overridden() -> None:
     p.do(
         c.OpenVote(
             motion=motion(p),
+            preset="dismissal",  # secret, no change, two thirds of the seats: all overridden
             title="Biểu quyết điều 5",
-            form=VoteForm.SECRET,
+            form=VoteForm.OPEN,
             options=(APPROVE, REJECT),
             rule=rule,
             allow_change=True,
@@ -125,7 +126,7 @@ def test_every_setting_may_be_overridden() -> None:
         )
     )
     v = last(p)
-    want = ("Biểu quyết điều 5", VoteForm.SECRET, (APPROVE, REJECT), rule, True, 15, p.now + 15_000)
+    want = ("Biểu quyết điều 5", VoteForm.OPEN, (APPROVE, REJECT), rule, True, 15, p.now + 15_000)
     assert (v.title, v.form, v.options, v.rule, v.allow_change, v.duration_s, v.deadline) == want
 
 
@@ -212,6 +213,9 @@ def test_an_unreachable_threshold_is_refused_or_warned(
         assert isinstance(opened, e.VoteOpened) and opened.warning == outcome
 
 
+OPTS = ", ".join((APPROVE, REJECT, ABSTAIN))
+
+
 def bad(n: int, d: int) -> PassRule:
     return PassRule(threshold=th(n, d, MORE, Base.PRESENT))
 
@@ -223,6 +227,9 @@ def bad(n: int, d: int) -> PassRule:
         ({"preset": "nope"}, "vote.unknown_preset", {"preset": "nope"}),
         ({"options": (REJECT, ABSTAIN)}, "vote.bad_rule", {}),  # the rule counts approve
         ({"options": (APPROVE, APPROVE)}, "vote.bad_rule", {}),
+        ({"options": (APPROVE,)}, "vote.bad_options", {"options": OPTS}),
+        ({"options": (APPROVE, "frob")}, "vote.bad_options", {"options": OPTS}),
+        ({"form": VoteForm.SECRET, "allow_change": True}, "vote.secret_no_change", {}),
         ({"duration_s": -5}, "vote.bad_duration", {"seconds": -5}),
         ({"rule": bad(1, 0)}, "vote.bad_rule", {}),
         ({"rule": bad(0, 2)}, "vote.bad_rule", {}),
@@ -285,9 +292,9 @@ def test_a_change_only_by_rule_and_never_in_secret(
     preset: str, form: VoteForm | None, second: str, outcome: str
 ) -> None:
     p = setup()
-    p.do(
-        c.OpenVote(motion=motion(p), preset=preset, form=form, allow_change=True if form else None)
-    )
+    # majority_cast allows a change; made secret, the vote does not (nothing to change).
+    p.do(c.OpenVote(motion=motion(p), preset=preset, form=form))
+    assert last(p).allow_change is (outcome in ("changed", "same"))
     vid, q = last(p).id, motion(p)
     cast(p, {4: APPROVE, 5: APPROVE})
     if outcome.startswith("vote."):
