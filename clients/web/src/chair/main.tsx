@@ -1,8 +1,7 @@
 import { useMemo, useState } from "preact/hooks";
 import type { Connection, LiveState } from "../lib/connection";
-import { optionName, t, thresholdWords, useLang } from "../lib/i18n";
+import { optionName, t, useLang } from "../lib/i18n";
 import { activeTurns, isPresent, itemQueue, latestVote, memberName, openVote, presentCount } from "../lib/reducer";
-import { needed, reachableNeeded } from "../lib/rules";
 import type { Command, Sitting, Turn, Vote } from "../lib/types";
 import { Ballot } from "../ui/ballot";
 import { boot } from "../ui/boot";
@@ -12,6 +11,7 @@ import { useKeys, useLive } from "../ui/hooks";
 import { Session } from "../ui/session";
 import { ballotsOf, VoteResult } from "../ui/votepanel";
 import "./chair.css";
+import { VoteSetup } from "./votesetup";
 
 /** A command waiting for the chair's confirmation. */
 interface Ask {
@@ -254,86 +254,6 @@ function Rounds({ s, run }: { s: Sitting; run: Run }) {
         </form>
       )}
     </div>
-  );
-}
-
-function VoteSetup({ s, run }: { s: Sitting; run: Run }) {
-  const motions = Object.values(s.motions);
-  const presets = Object.values(s.rules.presets);
-  const [motion, setMotion] = useState(motions.find((m) => m.item === s.current_item)?.id ?? motions[0]?.id ?? "");
-  const [presetId, setPresetId] = useState(presets[0]?.id ?? "resolution");
-  const preset = s.rules.presets[presetId];
-  const [duration, setDuration] = useState<string>(preset?.duration_s != null ? String(preset.duration_s) : "");
-  if (!preset) return null;
-  const present = presentCount(s);
-  const th = preset.rule.threshold;
-  const unreachable = reachableNeeded(th, s.council.total_seats, present);
-  const need = th.base === "total_seats" ? needed(th, s.council.total_seats) : null;
-  const inSession = s.phase === "in_session";
-  return (
-    <form
-      class="stack vote-setup"
-      onSubmit={(e) => {
-        e.preventDefault();
-        const d = parseInt(duration, 10);
-        run({ type: "vote.open", motion, preset: presetId, duration_s: Number.isFinite(d) && d > 0 ? d : null });
-      }}
-    >
-      <h3>{t("web.vote.setup")}</h3>
-      <label>
-        {t("web.vote.motion")}
-        <select value={motion} onChange={(e) => setMotion(e.currentTarget.value)} data-testid="vote-motion">
-          {motions.map((m) => (
-            <option value={m.id} key={m.id}>
-              {m.title}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        {t("web.vote.preset")}
-        <select
-          value={presetId}
-          data-testid="vote-preset"
-          onChange={(e) => {
-            const id = e.currentTarget.value;
-            setPresetId(id);
-            const p = s.rules.presets[id];
-            setDuration(p?.duration_s != null ? String(p.duration_s) : "");
-          }}
-        >
-          {presets.map((p) => (
-            <option value={p.id} key={p.id}>
-              {t(`web.preset.${p.id}`)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <dl class="preset-facts">
-        <dt>{t("web.vote.form")}</dt>
-        <dd>{t(`form.${preset.form}`)}</dd>
-        <dt>{t("web.vote.options")}</dt>
-        <dd>{preset.options.map(optionName).join(" · ")}</dd>
-        <dt>{t("web.vote.threshold")}</dt>
-        <dd>
-          {thresholdWords(th)}
-          {need !== null && ` (${need})`}
-        </dd>
-      </dl>
-      <label>
-        {t("web.vote.duration")}
-        <input type="number" min={5} inputMode="numeric" value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />
-      </label>
-      {unreachable !== null && (
-        <p class={preset.unreachable === "refuse" ? "error" : "warn-text"} role="alert" data-testid="unreachable">
-          {t("web.vote.unreachable", { present, needed: unreachable })}{" "}
-          {preset.unreachable === "refuse" ? t("web.vote.unreachable_refuse") : t("web.vote.unreachable_warn")}
-        </p>
-      )}
-      <button type="submit" class="primary" data-testid="open-vote" disabled={!inSession || !motion || (unreachable !== null && preset.unreachable === "refuse")}>
-        {t("web.vote.open")}
-      </button>
-    </form>
   );
 }
 

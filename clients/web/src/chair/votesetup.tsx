@@ -1,0 +1,251 @@
+/** Setting up a vote: start from a rule preset, change what the sitting needs. */
+import { useState } from "preact/hooks";
+import { optionName, t, thresholdWords } from "../lib/i18n";
+import { presentCount } from "../lib/reducer";
+import { needed, reachableNeeded } from "../lib/rules";
+import type { Base, Command, Comparison, Sitting, Threshold, VoteForm, VotePreset } from "../lib/types";
+
+type Run = (cmd: Command) => void;
+
+/** What the chair may change before opening a vote; it starts from the chosen preset. */
+interface Setup {
+  form: VoteForm;
+  options: string[];
+  threshold: Threshold;
+  allowChange: boolean;
+  duration: string;
+}
+
+const fromPreset = (p: VotePreset): Setup => ({
+  form: p.form,
+  options: [...p.options],
+  threshold: { ...p.rule.threshold },
+  allowChange: p.allow_change,
+  duration: p.duration_s != null ? String(p.duration_s) : "",
+});
+
+/** Fractions offered for a threshold (the preset's own is added when it is another). */
+const FRACTIONS: [number, number][] = [
+  [1, 2],
+  [2, 3],
+  [3, 4],
+];
+const BASES: Base[] = ["total_seats", "present", "cast"];
+const COMPARISONS: Comparison[] = ["more_than", "at_least"];
+
+const sameThreshold = (a: Threshold, b: Threshold) => a.base === b.base && a.num === b.num && a.den === b.den && a.comparison === b.comparison;
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The `vote.open` command: the preset, and only the settings that differ from it. */
+function openCommand(motion: string, preset: VotePreset, v: Setup): Command {
+  const cmd: Command = { type: "vote.open", motion, preset: preset.id };
+  if (v.form !== preset.form) cmd.form = v.form;
+  if (!sameList(v.options, preset.options)) cmd.options = v.options;
+  if (!sameThreshold(v.threshold, preset.rule.threshold)) cmd.rule = { threshold: v.threshold, option: preset.rule.option };
+  // A ballot can never be changed in a secret vote (chamber/voting.py): say so in the record.
+  const allowChange = v.form === "open" && v.allowChange;
+  if (allowChange !== preset.allow_change) cmd.allow_change = allowChange;
+  const d = parseInt(v.duration, 10);
+  if (Number.isFinite(d) && d > 0 && d !== preset.duration_s) cmd.duration_s = d;
+  return cmd;
+}
+
+export function VoteSetup({ s, run }: { s: Sitting; run: Run }) {
+  const motions = Object.values(s.motions);
+  const presets = Object.values(s.rules.presets);
+  const [motion, setMotion] = useState(motions.find((m) => m.item === s.current_item)?.id ?? motions[0]?.id ?? "");
+  const [presetId, setPresetId] = useState(presets[0]?.id ?? "resolution");
+  const preset = s.rules.presets[presetId];
+  const [v, setV] = useState<Setup | null>(preset ? fromPreset(preset) : null);
+  if (!preset || !v) return null;
+  const set = (change: Partial<Setup>) => setV({ ...v, ...change });
+  const setThreshold = (change: Partial<Threshold>) => set({ threshold: { ...v.threshold, ...change } });
+  const present = presentCount(s);
+  const th = v.threshold;
+  const unreachable = reachableNeeded(th, s.council.total_seats, present);
+  const refused = unreachable !== null && preset.unreachable === "refuse";
+  const tooFew = v.options.length < 2;
+  const inSession = s.phase === "in_session";
+  const cmd = openCommand(motion, preset, v);
+  const edited = Object.keys(cmd).some((k) => !["type", "motion", "preset"].includes(k));
+  const fractions = [...FRACTIONS];
+  for (const [num, den] of [
+    [preset.rule.threshold.num, preset.rule.threshold.den],
+    [th.num, th.den],
+  ])
+    if (!fractions.some(([n, d]) => n === num && d === den)) fractions.push([num, den]);
+  const words = t("web.vote.passes_with", { threshold: thresholdWords(th), option: optionName(preset.rule.option).toLowerCase() });
+  const need =
+    th.base === "total_seats"
+      ? ` (${needed(th, s.council.total_seats)})`
+      : th.base === "present"
+        ? ` (${t("web.vote.needed_present", { needed: needed(th, present), present })})`
+        : "";
+  const toggleOption = (o: string, on: boolean) => set({ options: preset.options.filter((x) => (x === o ? on : v.options.includes(x))) });
+  return (
+    <form
+      class="stack vote-setup"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!refused && !tooFew) run(cmd);
+      }}
+    >
+      <h3>{t("web.vote.setup")}</h3>
+      <label>
+        {t("web.vote.motion")}
+        <select value={motion} onChange={(e) => setMotion(e.currentTarget.value)} data-testid="vote-motion">
+          {motions.map((m) => (
+            <option value={m.id} key={m.id}>
+              {m.title}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t("web.vote.preset")}
+        <select
+          value={presetId}
+          data-testid="vote-preset"
+          onChange={(e) => {
+            const id = e.currentTarget.value;
+            const p = s.rules.presets[id];
+            setPresetId(id);
+            if (p) setV(fromPreset(p));
+          }}
+        >
+          {presets.map((p) => (
+            <option value={p.id} key={p.id}>
+              {t(`web.preset.${p.id}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <fieldset>
+        <legend>{t("web.vote.form")}</legend>
+        <div class="row">
+          {(["open", "secret"] as VoteForm[]).map((f) => (
+            <label class="inline" key={f}>
+              <input type="radio" name="vote-form" value={f} checked={v.form === f} data-testid={`vote-form-${f}`} onChange={() => set({ form: f })} />
+              {t(`form.${f}`)}
+            </label>
+          ))}
+        </div>
+        {v.form === "open" ? (
+          <label class="inline">
+            <input type="checkbox" checked={v.allowChange} data-testid="vote-allow-change" onChange={(e) => set({ allowChange: e.currentTarget.checked })} />
+            {t("web.vote.allow_change")}
+          </label>
+        ) : (
+          <p class="muted hint">{t("web.vote.secret_no_change")}</p>
+        )}
+      </fieldset>
+      <fieldset>
+        <legend>{t("web.vote.options")}</legend>
+        <div class="row">
+          {preset.options.map((o) => {
+            const locked = o === preset.rule.option;
+            return (
+              <label class="inline" key={o}>
+                <input
+                  type="checkbox"
+                  checked={v.options.includes(o)}
+                  disabled={locked}
+                  aria-describedby={locked ? "vote-option-locked" : undefined}
+                  data-testid={`vote-option-${o}`}
+                  onChange={(e) => toggleOption(o, e.currentTarget.checked)}
+                />
+                {optionName(o)}
+                {locked && <span aria-hidden="true">*</span>}
+              </label>
+            );
+          })}
+        </div>
+        <p class="muted hint" id="vote-option-locked">
+          {t("web.vote.option_locked", { option: optionName(preset.rule.option) })}
+        </p>
+        {tooFew && (
+          <p class="error" role="alert" data-testid="vote-options-error">
+            {t("web.vote.options_too_few")}
+          </p>
+        )}
+      </fieldset>
+      <fieldset>
+        <legend>{t("web.vote.threshold")}</legend>
+        <div class="row threshold-row">
+          <label>
+            {t("web.vote.comparison")}
+            <select value={th.comparison} data-testid="vote-comparison" onChange={(e) => setThreshold({ comparison: e.currentTarget.value as Comparison })}>
+              {COMPARISONS.map((c) => (
+                <option value={c} key={c}>
+                  {t(`web.vote.comparison.${c}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t("web.vote.fraction")}
+            <select
+              value={`${th.num}/${th.den}`}
+              data-testid="vote-fraction"
+              onChange={(e) => {
+                const [num, den] = e.currentTarget.value.split("/").map(Number);
+                setThreshold({ num, den });
+              }}
+            >
+              {fractions.map(([n, d]) => (
+                <option value={`${n}/${d}`} key={`${n}/${d}`}>
+                  {n}/{d}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label class="wide">
+            {t("web.vote.base")}
+            <select value={th.base} data-testid="vote-base" onChange={(e) => setThreshold({ base: e.currentTarget.value as Base })}>
+              {BASES.map((b) => (
+                <option value={b} key={b}>
+                  {t(`web.vote.base.${b}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <p class="threshold-words" aria-live="polite" data-testid="vote-threshold-words">
+          {words}
+          {need}
+        </p>
+        {th.base === "cast" && <p class="muted hint">{t("web.vote.cast_note", { option: optionName("abstain") })}</p>}
+      </fieldset>
+      <label>
+        {t("web.vote.duration")}
+        <input
+          type="number"
+          min={5}
+          inputMode="numeric"
+          value={v.duration}
+          placeholder={preset.duration_s != null ? String(preset.duration_s) : undefined}
+          data-testid="vote-duration"
+          onInput={(e) => set({ duration: e.currentTarget.value })}
+        />
+      </label>
+      {unreachable !== null && (
+        <p class={refused ? "error" : "warn-text"} role="alert" data-testid="unreachable">
+          {t("web.vote.unreachable", { present, needed: unreachable })} {refused ? t("web.vote.unreachable_refuse") : t("web.vote.unreachable_warn")}
+        </p>
+      )}
+      {edited && (
+        <div class="row">
+          <span class="muted grow" data-testid="vote-edited">
+            {t("web.vote.edited")}
+          </span>
+          <button type="button" data-testid="vote-reset" onClick={() => setV(fromPreset(preset))}>
+            {t("web.vote.reset")}
+          </button>
+        </div>
+      )}
+      <button type="submit" class="primary" data-testid="open-vote" disabled={!inSession || !motion || refused || tooFew}>
+        {t("web.vote.open")}
+      </button>
+    </form>
+  );
+}
