@@ -44,8 +44,7 @@ test: system-deps $(VENV)/.stamp web lint
 
 bench: $(VENV)/.stamp web
 	$(BIN)/python tests/load/bench_core.py
-	@for b in tests/load/bench_journal.py tests/load/vote_storm.py; do \
-		[ -f $$b ] && $(BIN)/python $$b || true; done
+	$(BIN)/python tests/load/vote_storm.py
 
 clean:
 	rm -rf $(VENV) $(WEB)/dist $(WEB)/node_modules .pytest_cache .mypy_cache .ruff_cache

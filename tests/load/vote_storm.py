@@ -185,7 +185,20 @@ async def _screens(
 
 
 def _run(target: Any, *args: Any) -> None:
+    pin(CLIENT_CORES)
     asyncio.run(target(*args))
+
+
+# The server under test gets a core of its own and the load generator the rest, so that
+# both servers are measured alike and the clients do not starve the server they measure
+# (in a hall they run on other machines). On a one-core machine nothing is pinned.
+CORES = sorted(os.sched_getaffinity(0))
+SERVER_CORES = CORES[:1] if len(CORES) > 1 else CORES
+CLIENT_CORES = CORES[1:] if len(CORES) > 1 else CORES
+
+
+def pin(cores: list[int], pid: int = 0) -> None:
+    os.sched_setaffinity(pid, cores)
 
 
 # The hub under test
@@ -227,6 +240,8 @@ def storm(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     proc = psutil.Process(server.pid)
+    pin(SERVER_CORES, server.pid)
+    pin(CLIENT_CORES)
     try:
         for _ in range(200):
             try:
@@ -413,7 +428,10 @@ def main() -> int:
         ("server RSS per connection (KB)", "rss_per_connection_kb"),
         ("one command at rest, p50 (ms)", "at_rest_p50_ms"),
     ]
-    print(f"vote storm: {args.delegates} delegates within 1 s, {args.screens} gallery screens")
+    print(
+        f"vote storm: {args.delegates} delegates within 1 s, {args.screens} gallery screens;"
+        f" server pinned to core(s) {SERVER_CORES}, clients to {CLIENT_CORES}"
+    )
     print(f"{'':50} {'hub':>10} {'bare':>10} {'hub/bare':>9}")
     for label, key in rows:
         h, b = hub.get(key), bare.get(key)
