@@ -14,7 +14,8 @@ closed (1013); nobody else waits for it.
 
 Fast-changing views (an open vote's ballots cast, the present count) are conflated: the
 first change after a quiet spell goes out at once, later ones at most `view_hz` times a
-second, each replacing any unsent one (a throttle with leading and trailing edges).
+second, each replacing any unsent one (a throttle with leading and trailing edges); the
+view in which every member present has voted skips the wait.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class Room:
         self._last_views: dict[Audience, Any] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()  # the state moved since the views were last sent
+        self._complete = asyncio.Event()  # every member present has voted: no throttle
         self._background: set[asyncio.Task[None]] = set()
 
     def add(self, conn: Conn) -> None:
@@ -178,6 +180,13 @@ class Room:
 
     def publish(self, records: list[Record], state: Sitting) -> None:
         self._changed.set()
+        vote = state.open_vote()
+        if (
+            vote is not None
+            and len(vote.voted) >= state.present_count()
+            and any(isinstance(r.event, e.BallotCast) and not r.event.changed for r in records)
+        ):
+            self._complete.set()  # this batch's ballot completed the tally: no waiting
         if not self.conns:
             return
         first, last = records[0].seq - 1, records[-1].seq
@@ -256,6 +265,7 @@ class Room:
         while True:
             await self._changed.wait()
             self._changed.clear()
+            self._complete.clear()  # this tick shows it; one set from here on is newer
             deliver, conns = self._view_delivery(), list(self.conns)
             for i in range(0, len(conns), VIEW_PACE):
                 for conn in conns[i : i + VIEW_PACE]:
@@ -263,7 +273,8 @@ class Room:
                 # Yield between chunks: commands that came in meanwhile are decided and
                 # acknowledged before the views of two thousand screens are all written.
                 await asyncio.sleep(0)
-            await asyncio.sleep(self.view_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._complete.wait(), self.view_interval)
 
     def send_views(self) -> None:
         deliver = self._view_delivery()

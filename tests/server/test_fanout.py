@@ -14,7 +14,7 @@ import msgspec
 
 from chamber import Record
 from chamber import commands as c
-from chamber.ids import APPROVE, MemberId
+from chamber.ids import APPROVE, REJECT, MemberId
 from chamber.projection import Audience
 from server.fanout import Conn, Room
 from server.protocol import CODECS, JSON
@@ -141,3 +141,33 @@ async def test_a_resync_drops_every_covered_frame_even_behind_an_answer() -> Non
     # Nothing at or below the snapshot's seq follows it; the answer does; then the view.
     assert all(f["to"] > p.s.seq for f in sent if f["t"] == "events")
     assert kinds[1:] == ["ack", "view"]
+
+
+async def test_the_ballot_that_completes_the_tally_is_shown_without_the_throttle() -> None:
+    p = setup(present=6, n=6)
+    p.do(c.OpenVote(motion=motion(p), preset="majority_cast"))
+    vote = last(p).id
+    room = Room("s1", lambda: p.state, view_hz=0.5)  # a view every two seconds at most
+    screen = conn(Audience.PUBLIC)
+    room.add(screen)
+
+    def ballots_shown() -> int:
+        assert screen.view is not None
+        return int(msgspec.json.decode(screen.view)["vote"]["ballots"])
+
+    try:
+        for i in range(1, 7):
+            before = len(p.records)
+            p.as_delegate(i, c.CastBallot(vote=vote, choice=APPROVE))
+            room.publish(p.records[before:], p.s)
+            await asyncio.sleep(0.05)
+            # The first ballot goes out at once (leading edge); the next ones wait ...
+            assert ballots_shown() == (1 if i < 6 else 6)
+        # ... but the sixth, which completes the tally of the six present, did not.
+        before = len(p.records)
+        p.as_delegate(2, c.CastBallot(vote=vote, choice=REJECT))  # a change: throttled again
+        room.publish(p.records[before:], p.s)
+        await asyncio.sleep(0.05)
+        assert screen.view is not None and screen.quiet is not None
+    finally:
+        await room.stop()
