@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +219,70 @@ def shots() -> Any:
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
 
     return save
+
+
+PageHook = Callable[[Any], None]
+
+
+def open_page(
+    browser: Any,
+    hub: Hub,
+    path: str,
+    *,
+    size: tuple[int, int] = (1440, 900),
+    user: str | None = None,
+    lang: str = "vi",
+    query: str = "",
+    setup: PageHook | None = None,
+    before_login: PageHook | None = None,
+    ready: str | None = "[data-testid=phase]",
+) -> tuple[Any, Any]:
+    """A console in a browser context of its own: (context, page). ``setup`` runs before the
+    page loads, ``before_login`` on the login form; after logging in as ``user`` it waits
+    for ``ready`` to be visible."""
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="vi-VN")
+    page = ctx.new_page()
+    page.set_default_timeout(ms(8))
+    if setup is not None:
+        setup(page)
+    page.goto(hub.url(f"{path}?sitting={hub.sitting}{query}"))
+    if lang == "en":
+        page.get_by_role("button", name="English").first.click()
+    if user:
+        if before_login is not None:
+            expect(page.locator("input[name=username]")).to_be_visible()
+            before_login(page)
+        page.fill("input[name=username]", user)
+        page.fill("input[name=password]", hub.passwords[user])
+        page.click("button[type=submit]")
+        if ready is not None:
+            expect(page.locator(ready).first).to_be_visible()
+    return ctx, page
+
+
+class Screens:
+    """The consoles of one test, each in its own browser context, closed at the end; page
+    errors are collected in ``errors``."""
+
+    def __init__(self, browser: Any, hub: Hub, lang: str = "vi") -> None:
+        self.browser, self.hub, self.lang = browser, hub, lang
+        self.errors: list[str] = []
+        self.contexts: list[Any] = []
+
+    def open(self, path: str, *, setup: PageHook | None = None, **options: Any) -> Any:
+        def prepare(page: Any) -> None:
+            page.on("pageerror", lambda e: self.errors.append(f"{path}: {e}"))
+            if setup is not None:
+                setup(page)
+
+        ctx, page = open_page(
+            self.browser, self.hub, path, lang=self.lang, setup=prepare, **options
+        )
+        self.contexts.append(ctx)
+        return page
+
+    def close(self) -> None:
+        for ctx in self.contexts:
+            ctx.close()

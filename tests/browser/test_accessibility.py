@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Hub, ms
+from tests.browser.conftest import Hub, ms, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -344,20 +344,23 @@ def login(
     audit: Audit | None = None,
 ) -> Page:
     """A page of its own, logged in as `user`; the login form audited first if asked."""
-    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="vi-VN")
-    page = ctx.new_page()
-    page.set_default_timeout(ms(8))
-    page.goto(hub.url(f"{path}?sitting={hub.sitting}"))
-    if user and audit:
-        expect(page.locator("input[name=username]")).to_be_visible()
+
+    def audit_form(page: Page) -> None:
+        assert audit is not None
         audit.page(page, f"{path} login form")
         if path == "/delegate/":
             audit.targets_of(page, "delegate login form")
-    if user:
-        page.fill("input[name=username]", user)
-        page.fill("input[name=password]", hub.passwords[user])
-        page.click("button[type=submit]")
-    return page
+
+    _ctx, page = open_page(
+        browser,
+        hub,
+        path,
+        size=size,
+        user=user,
+        before_login=audit_form if audit else None,
+        ready=None,
+    )
+    return page  # type: ignore[no-any-return]
 
 
 def ok(answer: Any) -> Any:

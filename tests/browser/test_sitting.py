@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Hub, ms
+from tests.browser.conftest import Hub, Screens, ms
 
 pytestmark = pytest.mark.browser
 
@@ -17,37 +17,6 @@ CHAIR, D1, D2 = "db01", "db04", "db05"
 D1_NAME, D2_NAME = "Phạm Thị Dung", "Hoàng Văn Em"
 # Members checked in by the operator over HTTP (with the two delegates: 21 of 30 present).
 OTHERS = ["db01", "db02", "db03", *[f"db{i:02d}" for i in range(6, 22)]]
-
-
-class Screens:
-    def __init__(self, browser: Any, hub: Hub, lang: str) -> None:
-        self.hub, self.lang, self.browser = hub, lang, browser
-        self.errors: list[str] = []
-        self.contexts: list[Any] = []
-
-    def open(
-        self, path: str, *, size: tuple[int, int] = (1440, 900), user: str | None = None
-    ) -> Page:
-        ctx = self.browser.new_context(
-            viewport={"width": size[0], "height": size[1]}, locale="vi-VN"
-        )
-        self.contexts.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(ms(8))
-        page.on("pageerror", lambda e: self.errors.append(f"{path}: {e}"))
-        page.goto(self.hub.url(f"{path}?sitting={self.hub.sitting}"))
-        if self.lang == "en":
-            page.get_by_role("button", name="English").first.click()
-        if user:
-            page.fill("input[name=username]", user)
-            page.fill("input[name=password]", self.hub.passwords[user])
-            page.click("button[type=submit]")
-            expect(page.locator("[data-testid=phase]").first).to_be_visible()
-        return page
-
-    def close(self) -> None:
-        for ctx in self.contexts:
-            ctx.close()
 
 
 def countdown_seconds(page: Page) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Hub, ms
+from tests.browser.conftest import Hub, Screens
 
 pytestmark = pytest.mark.browser
 
@@ -24,46 +24,6 @@ SECRET_TWO_THIRDS_PRESENT = {
     "den": 3,
     "comparison": "at_least",
 }
-
-
-class Screens:
-    """Browser contexts for one test, closed at the end; page errors are collected."""
-
-    def __init__(self, browser: Any, hub: Hub) -> None:
-        self.browser, self.hub = browser, hub
-        self.errors: list[str] = []
-        self.contexts: list[Any] = []
-
-    def open(
-        self,
-        path: str,
-        *,
-        size: tuple[int, int] = (1440, 900),
-        user: str | None = None,
-        sent: list[dict[str, Any]] | None = None,
-    ) -> Page:
-        ctx = self.browser.new_context(
-            viewport={"width": size[0], "height": size[1]}, locale="vi-VN"
-        )
-        self.contexts.append(ctx)
-        page: Page = ctx.new_page()
-        page.set_default_timeout(ms(8))
-        page.on("pageerror", lambda e: self.errors.append(f"{path}: {e}"))
-        query = ""
-        if sent is not None:  # record the commands sent, read from JSON frames
-            record_commands(page, sent)
-            query = "&json=1"
-        page.goto(self.hub.url(f"{path}?sitting={self.hub.sitting}{query}"))
-        if user:
-            page.fill("input[name=username]", user)
-            page.fill("input[name=password]", self.hub.passwords[user])
-            page.click("button[type=submit]")
-            expect(page.locator("[data-testid=phase]").first).to_be_visible()
-        return page
-
-    def close(self) -> None:
-        for ctx in self.contexts:
-            ctx.close()
 
 
 def in_session(hub: Hub) -> str:
@@ -113,7 +73,9 @@ def test_secret_vote_of_two_thirds_of_members_present(browser: Any, hub: Hub, sh
         d1 = sc.open("/delegate/", size=(1024, 1366), user=D1)
         d2 = sc.open("/delegate/", size=(1024, 1366), user=D2)
         sent: list[dict[str, Any]] = []
-        chair = sc.open("/chair/", user=CHAIR, sent=sent)
+        chair = sc.open(
+            "/chair/", user=CHAIR, query="&json=1", setup=lambda page: record_commands(page, sent)
+        )
 
         # The set-up starts from the preset: named, three options, more than half the seats.
         expect(chair.locator("[data-testid=vote-preset]")).to_have_value("resolution")
