@@ -256,14 +256,17 @@ class Audit:
         self.names: list[str] = []
         self.targets: list[str] = []
 
-    def contrast_of(self, page: Page, where: str, root: str = "body") -> None:
-        found = page.evaluate(CONTRAST_JS, {"rootSelector": root, "within": None})
-        self.checked += found["checked"]
+    def failed(self, where: str, found: dict[str, Any]) -> None:
         for f in found["failures"]:
             self.contrast.append(
                 f'{where}: {f["where"]} "{f["text"]}" {f["fg"]} on {f["bg"]} = {f["ratio"]}:1'
                 f" (needs {f['need']}:1; {f['size']} px, weight {f['weight']})"
             )
+
+    def contrast_of(self, page: Page, where: str, root: str = "body") -> None:
+        found = page.evaluate(CONTRAST_JS, {"rootSelector": root, "within": None})
+        self.checked += found["checked"]
+        self.failed(where, found)
         self.unknown += [f"{where}: {u}" for u in found["unknown"]]
 
     def names_of(self, page: Page, where: str, root: str = "body") -> None:
@@ -318,11 +321,7 @@ class Audit:
                 )
             found = page.evaluate(CONTRAST_JS, {"rootSelector": root, "within": HOVERABLE})
             self.hovered += found["checked"]
-            for f in found["failures"]:
-                self.contrast.append(
-                    f'{where}, hovered: {f["where"]} "{f["text"]}" {f["fg"]} on {f["bg"]}'
-                    f" = {f['ratio']}:1 (needs {f['need']}:1)"
-                )
+            self.failed(f"{where}, hovered", found)
         finally:
             cdp.detach()  # drops the forced states
 
