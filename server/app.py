@@ -21,6 +21,8 @@ from server.hub import Hub
 from server.journal import SqliteJournal
 from server.metrics import Metrics
 from server.registry import Registry
+from server.sequencer import wall_ms
+from server.sessions import SessionWatch
 
 VERSION = "0.1.0"
 
@@ -44,14 +46,17 @@ def create_app(config: Config) -> Starlette:
     registry = Registry(config.data)
     auth = Auth(registry, session_ttl_ms=config.session_ttl_s * 1000)
     hub = Hub(journal, config, Metrics())
+    watch = SessionWatch(registry, wall_ms, config.session_check_s)
+    auth.on_revoke.append(watch.check_now)
     services = http_api.Services(
-        hub, registry, auth, config.data / "documents", config.max_upload_bytes
+        hub, registry, auth, config.data / "documents", config.max_upload_bytes, watch
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await journal.open()
         await hub.start()
+        await watch.start()
         if config.demo:
             from server.seed import seed
 
@@ -59,6 +64,7 @@ def create_app(config: Config) -> Starlette:
         try:
             yield
         finally:
+            await watch.stop()
             await hub.stop()
             await journal.close()
             registry.close()

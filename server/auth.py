@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -110,6 +111,8 @@ class Auth:
     session_ttl_ms: int = 12 * 3600 * 1000
     per_user: RateLimiter = field(default_factory=lambda: RateLimiter(5, 5 * 60_000))
     per_address: RateLimiter = field(default_factory=lambda: RateLimiter(20, 5 * 60_000))
+    #: Called after a session is revoked here, before the revoking call returns.
+    on_revoke: list[Callable[[], object]] = field(default_factory=list)
 
     def set_password(
         self, username: str, password: str, kind: str, subject: str, council: str | None
@@ -155,10 +158,17 @@ class Auth:
 
     def revoke(self, token: str) -> None:
         self.registry.revoke_session(token_hash(token))
+        self._revoked()
+
+    def _revoked(self) -> None:
+        """Tell whoever follows open connections (server/sessions.py) before returning."""
+        for hook in self.on_revoke:
+            hook()
 
     def issue_member_login(self, member_id: str, council: str, username: str) -> str:
         """Create or reset a member's login; returns the new password, shown once."""
         password = new_password()
         self.set_password(username, password, "member", member_id, council)
         self.registry.revoke_subject("member", member_id)
+        self._revoked()
         return password

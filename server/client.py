@@ -61,7 +61,7 @@ class Ack:
 
 
 async def login(base_url: str, username: str, password: str) -> str:
-    async with httpx.AsyncClient(base_url=base_url) as http:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:  # Argon2 on a busy host
         r = await http.post("/api/login", json={"username": username, "password": password})
         if r.status_code != 200:
             body = r.json()

@@ -16,13 +16,16 @@ class Config:
     data: Path = Path("data")
     web: Path = Path(__file__).resolve().parent.parent / "clients" / "web" / "dist"
     max_frame_bytes: int = 64 * 1024  # a larger frame closes the connection (1009)
-    commands_per_s: float = 20.0  # per connection; a burst of twice this is allowed
+    commands_per_s: float = 20.0  # per principal, socket and HTTP; a burst of twice this
+    frames_per_s: float = 40.0  # per connection, every frame; an unbroken flood closes it
     outbound_frames: int = 256  # per connection; past it the connection is resynced
+    outbound_bytes: int = 1 << 20  # per connection: events past it resync, answers cut it
     stall_s: float = 10.0  # a connection this long behind is closed (1013)
     view_hz: float = 4.0  # conflated views per second, at most
     presence_grace_s: float = 20.0  # a remote delegate's blip shorter than this is forgiven
     resume_window: int = 5000  # events a reconnecting client may catch up on
     session_ttl_s: int = 12 * 3600
+    session_check_s: float = 0.5  # open sockets are checked against the session store
     max_upload_bytes: int = 25 * 1024 * 1024
     # permessage-deflate would compress every frame once per connection, undoing the
     # encode-once-per-audience fan-out, and keeps a zlib state per connection.

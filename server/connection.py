@@ -1,8 +1,13 @@
 """One WebSocket connection: the hello, resume, commands in, answers and events out.
 
-Close codes: 1002 protocol error (no valid hello), 1003 wrong kind of frame for the
-subprotocol, 1008 policy (bad token, too many commands), 1009 frame too large,
-1013 try again later (a stalled connection), 4404 unknown sitting.
+Close codes (docs/protocol.md): 1002 protocol error (no valid hello), 1003 wrong kind of
+frame for the subprotocol, 1008 policy (bad token, a flood of frames, answers left unread
+past the outbound bound), 1009 frame too large, 1011 an error of the hub's own, 1013 try
+again later (a stalled connection), 4401 the session ended (revoked or expired),
+4404 unknown sitting.
+
+Every frame a client sends spends a token of its connection's bucket; every command also
+spends one of its principal's, shared with its other connections and its HTTP commands.
 """
 
 from __future__ import annotations
@@ -11,19 +16,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chamber import Sitting
-from chamber.ids import MemberId, Role
-from chamber.permissions import PERMISSIONS
-from chamber.projection import Audience, project_state
-from server.auth import Principal
+from chamber.projection import project_state
+from server.acting import Refused, Who, command_check, who_in
+from server.auth import token_hash
 from server.fanout import Conn, Room
 from server.hub import Hub, UnknownSitting
 from server.i18n import negotiate, t
+from server.limits import Bucket
+from server.logs import Throttled
 from server.protocol import (
     CODECS,
     SUBPROTOCOLS,
@@ -38,11 +43,14 @@ from server.protocol import (
     Welcome,
 )
 from server.sequencer import Outcome, wall_ms
+from server.sessions import SessionWatch
+from server.transport import ABORT
 
 log = logging.getLogger("nghitruong.ws")
+#: Client mistakes are logged, but at most a few lines a minute whatever a client sends.
+mistakes = Throttled(log, per_minute=10)
 
-PRESIDING_ROLES = {Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARY}
-ROLE_ORDER = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARY, Role.DELEGATE)
+SESSION_ENDED = 4401
 
 
 class Closed(Exception):
@@ -51,56 +59,20 @@ class Closed(Exception):
         self.code = code
 
 
-@dataclass
-class Who:
-    audience: Audience
-    member: MemberId | None
-    roles: frozenset[Role]
-    principal: Principal | None
-
-    def role_for(self, command: str) -> Role | None:
-        if self.principal is None:
-            return None
-        if self.principal.kind == "operator":
-            return Role.OPERATOR
-        permit = PERMISSIONS.get(command)
-        for role in ROLE_ORDER:
-            if role in self.roles and permit is not None and role in permit.roles:
-                return role
-        # No role of theirs may: the core refuses it, naming the command, role and state.
-        return next((role for role in ROLE_ORDER if role in self.roles), None)
-
-    def key(self, client_id: str) -> str:
-        assert self.principal is not None
-        return f"{self.principal.kind}:{self.principal.id}/{client_id}"
-
-
-class Bucket:
-    """Commands per second per connection: a token bucket with a burst of two seconds."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate, self.capacity = rate, 2 * rate
-        self.tokens, self.at = self.capacity, time.monotonic()
-        self.refusals = 0
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            self.refusals = 0  # only an unbroken flood closes the connection
-            return True
-        self.refusals += 1
-        return False
-
-
 class Session:
-    def __init__(self, ws: WebSocket, hub: Hub, auth: Any, codec: Codec) -> None:
-        self.ws, self.hub, self.auth, self.codec = ws, hub, auth, codec
+    def __init__(
+        self, ws: WebSocket, hub: Hub, auth: Any, codec: Codec, watch: SessionWatch | None
+    ) -> None:
+        self.ws, self.hub, self.auth, self.codec, self.watch = ws, hub, auth, codec, watch
         self.config = hub.config
         self.lang = "vi"
-        self.bucket = Bucket(self.config.commands_per_s)
+        self.bucket = Bucket(self.config.frames_per_s)  # every frame, whatever it is
+        self.ended: str | None = None  # "revoked" or "expired": the session is over
+        self.conn: Conn | None = None
+        self.loop = asyncio.get_running_loop()
+        self._abort: Any = ws.scope.get("extensions", {}).get(ABORT)
+        self._unwatch: Any = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # Frames
 
@@ -134,15 +106,29 @@ class Session:
             hello = await self._hello()
             await self._serve(hello)
         except Closed as closed:
-            with contextlib.suppress(Exception):
-                await self.ws.close(code=closed.code)
+            await self._shut(closed.code)
         except WebSocketDisconnect:
             pass
+        except Exception:
+            mistakes.error("a connection failed", exc_info=True)
+            await self._shut(1011)
+        finally:
+            if self._unwatch is not None:
+                self._unwatch()
+
+    async def _shut(self, code: int) -> None:
+        """Close politely, then cut the connection if the peer does not take the close
+        (a peer that never reads would otherwise hold its socket and buffer forever)."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ws.close(code=code), timeout=1)
+        if self._abort is not None:
+            self.loop.call_later(2, self._abort)
 
     async def _hello(self) -> Hello:
         try:
             frame = self.codec.decode(await asyncio.wait_for(self.receive(), timeout=15))
-        except FrameError:
+        except FrameError as exc:
+            mistakes.info("a hello that is not one: %s", str(exc)[:200])
             await self.send(self.error("frame.malformed"))
             raise Closed(1002) from None
         except TimeoutError:
@@ -156,19 +142,18 @@ class Session:
 
     async def _who(self, hello: Hello, state: Sitting) -> Who:
         if not hello.token:
-            return Who(Audience.PUBLIC, None, frozenset(), None)
+            return who_in(None, state)
+        if self.watch is not None:  # followed before it is resolved: no revocation slips by
+            self._unwatch = self.watch.watch(token_hash(hello.token), self._session_ended)
         principal = await asyncio.to_thread(self.auth.resolve, hello.token, wall_ms())
-        if principal is None:
+        if principal is None or self.ended is not None:
             await self.send(self.error("auth.invalid"))
             raise Closed(1008)
-        if principal.kind == "operator":
-            return Who(Audience.CHAIR, None, frozenset({Role.OPERATOR}), principal)
-        member = state.member(principal.id)
-        if member is None or principal.council != state.council.id:
-            await self.send(self.error("auth.not_a_member"))
-            raise Closed(1008)
-        audience = Audience.CHAIR if member.roles & PRESIDING_ROLES else Audience.DELEGATE
-        return Who(audience, member.id, member.roles, principal)
+        try:
+            return who_in(principal, state)
+        except Refused as refused:
+            await self.send(self.error(refused.code, **refused.params))
+            raise Closed(1008) from None
 
     async def _serve(self, hello: Hello) -> None:
         try:
@@ -179,36 +164,68 @@ class Session:
         assert seq.state is not None
         who = await self._who(hello, seq.state)
         room = self.hub.rooms[hello.sitting]
-        conn = Conn(
+        conn = self.conn = Conn(
             self.send,
-            self._close,
+            self._shut,
             self.codec,
             who.audience,
             who.member,
             self.config.outbound_frames,
             self.config.stall_s,
+            self.config.outbound_bytes,
+            self._overflow,
         )
         self._welcome(conn, room, who, hello)  # no await from here to room.add: no gap
         room.add(conn)
         self.hub.metrics.connections.labels(audience=who.audience.value).inc()
         conn.task = asyncio.create_task(self._write(conn, room))
-        if who.member is not None:
-            await self.hub.member_connected(hello.sitting, who.member, hello.remote)
         try:
+            if who.member is not None:
+                await self.hub.member_connected(hello.sitting, who.member, hello.remote)
             await self._read(conn, who, hello.sitting)
         finally:
             room.remove(conn)
-            conn.task.cancel()
+            conn.drop()
             self.hub.metrics.connections.labels(audience=who.audience.value).dec()
             if who.member is not None:
                 self.hub.member_disconnected(hello.sitting, who.member)
 
-    async def _close(self, code: int) -> None:
-        await self.ws.close(code=code)
-
     async def _write(self, conn: Conn, room: Room) -> None:
         with contextlib.suppress(Exception):
             await conn.run(room.snapshot)
+
+    # Ending a connection from outside its own reading
+
+    def _overflow(self) -> None:
+        """The answers queued for this client passed the byte bound: it sends and does
+        not read. Cut it at once; the queue is already freed."""
+        mistakes.info("a connection left over %d bytes unread: cut", self.config.outbound_bytes)
+        if self._abort is not None:
+            self._abort()
+        else:  # pragma: no cover - only under a server without the abort extension
+            self._spawn(self._shut(1008))
+
+    def _session_ended(self, reason: str) -> None:
+        """From the session watch, in any thread: the session was revoked or expired.
+        Set before the revoking call returns, so no later command is accepted."""
+        self.ended = reason
+        with contextlib.suppress(RuntimeError):  # the loop is gone: so is the connection
+            self.loop.call_soon_threadsafe(self._spawn, self._end(reason))
+
+    async def _end(self, reason: str) -> None:
+        conn = self.conn
+        if conn is not None:
+            conn.push_now(self.error(f"auth.{reason}"))
+            for _ in range(20):  # give the writer a moment to deliver why
+                if not conn.frames:
+                    break
+                await asyncio.sleep(0.01)
+        await self._shut(SESSION_ENDED)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _welcome(self, conn: Conn, room: Room, who: Who, hello: Hello) -> None:
         state = room.state()
@@ -223,28 +240,20 @@ class Session:
             and state.seq - last <= self.config.resume_window
         )
         snapshot = None if resumable else project_state(state, who.audience, who.member)
-        role = (
-            None
-            if who.principal is None
-            else (
-                Role.OPERATOR.value
-                if who.principal.kind == "operator"
-                else max(who.roles, key=lambda r: -ROLE_ORDER.index(r)).value
-            )
-        )
         conn.push_now(
             self.codec.encode(
                 Welcome(
                     sitting=state.id,
                     audience=who.audience.value,
                     member=who.member,
-                    role=role,
+                    role=who.display_role(),
                     seq=state.seq if snapshot is not None else int(last or 0),
                     snapshot=snapshot,
                     server_time=wall_ms(),
                     lang=self.lang,
                 )
-            )
+            ),
+            welcome=True,
         )
         if resumable and last is not None and last < state.seq:
             missing = [r for r in recent if r.seq > last]
@@ -258,9 +267,18 @@ class Session:
     async def _read(self, conn: Conn, who: Who, sitting: str) -> None:
         while True:
             data = await self.receive()
+            if not self.bucket.take():
+                if self.bucket.flooding():
+                    mistakes.info("a connection flooded the hub with frames: closed")
+                    raise Closed(1008)
+                cid = self.codec.command_id(data)  # only a command's sender waits for word
+                if cid is not None:
+                    conn.push_now(self.error("rate.limited", cid))
+                continue
             try:
                 frame = self.codec.decode(data)
             except FrameError as exc:
+                mistakes.info("a malformed frame: %s", str(exc)[:200])
                 cid = self.codec.command_id(data)  # so the sender can settle that command
                 conn.push_now(self.error("frame.malformed", cid, detail=str(exc)[:200]))
                 continue
@@ -272,19 +290,25 @@ class Session:
                 conn.push_now(self.error("protocol.hello_twice"))
 
     def _command(self, conn: Conn, who: Who, sitting: str, frame: Cmd) -> None:
-        if not self.bucket.take():
-            conn.push_now(self.error("rate.limited", frame.id))
-            if self.bucket.refusals > 4 * self.bucket.capacity:
-                raise Closed(1008)
+        if self.ended is not None:
+            conn.push_now(self.error(f"auth.{self.ended}", frame.id))
             return
-        name = frame.cmd.__struct_config__.tag
-        role = who.role_for(str(name))
+        if who.rate_key is not None and not self.hub.buckets.take(who.rate_key):
+            conn.push_now(self.error("rate.limited", frame.id))
+            return
+        name = str(frame.cmd.__struct_config__.tag)
+        role = who.role_for(name)
         if role is None:
             conn.push_now(
                 self.error(
                     "permission.denied", frame.id, command=name, role="public", state="read-only"
                 )
             )
+            return
+        try:
+            command_check(sitting, frame.cmd)
+        except Refused as refused:
+            conn.push_now(self.error(refused.code, frame.id, **refused.params))
             return
         started = time.perf_counter()
         metrics = self.hub.metrics
@@ -300,8 +324,13 @@ class Session:
             else:
                 conn.push_now(self.error(answer.code, frame.id, **answer.params))
 
-        actor = who.member
-        self.hub.sequencers[sitting].submit(frame.cmd, actor, role, who.key(frame.id), reply)
+        self.hub.sequencers[sitting].submit(
+            frame.cmd, who.member, role, who.key(frame.id), reply, self._still_live
+        )
+
+    def _still_live(self) -> str | None:
+        """Asked when the command is decided: the error code if the session ended since."""
+        return None if self.ended is None else f"auth.{self.ended}"
 
 
 def choose_subprotocol(offered: list[str]) -> str | None:
@@ -315,4 +344,4 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(code=1002)  # refused at the handshake: HTTP 403
         return
     await ws.accept(subprotocol=chosen)
-    await Session(ws, services.hub, services.auth, CODECS[chosen]).run()
+    await Session(ws, services.hub, services.auth, CODECS[chosen], services.watch).run()

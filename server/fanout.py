@@ -38,8 +38,14 @@ log = logging.getLogger("nghitruong.fanout")
 
 VIEW_PACE = 128  # connections served per loop turn by a view tick
 
+ANSWER, WELCOME = -1, -2  # the seq of a queued frame that is not an event frame
+
 Send = Callable[[bytes], Awaitable[None]]
 Close = Callable[[int], Awaitable[None]]
+
+
+def _counted(frames: Iterable[tuple[int, bytes]]) -> int:
+    return sum(len(data) for seq, data in frames if seq != WELCOME)
 
 
 class Conn:
@@ -54,11 +60,15 @@ class Conn:
         member: MemberId | None,
         limit: int,
         stall_s: float,
+        max_bytes: int = 1 << 20,
+        overflow: Callable[[], None] | None = None,
     ) -> None:
         self.send, self.close, self.codec = send, close, codec
         self.audience, self.member = audience, member
         self.limit, self.stall_s = limit, stall_s
+        self.max_bytes, self.overflow = max_bytes, overflow
         self.frames: deque[tuple[int, bytes]] = deque()  # (the seq it brings the client to, bytes)
+        self.queued = 0  # bytes in `frames`: bounded by max_bytes
         self.view: bytes | None = None
         self.quiet: tuple[int, int] | None = None  # (from, to] sent nothing of, not yet told
         self.resync = False
@@ -91,20 +101,47 @@ class Conn:
         if self.closed:
             return
         self.flush_quiet()
-        if len(self.frames) >= self.limit:
+        if len(self.frames) >= self.limit or self.queued + len(data) > self.max_bytes:
             # Too far behind: a snapshot replaces the events; answers (-1) are kept.
             self.frames = deque(f for f in self.frames if f[0] < 0)
+            self.queued = _counted(self.frames)
             self.resync = True
             if self.behind_since is None:
                 self.behind_since = time.monotonic()
         else:
             self.frames.append((to_seq, data))
+            self.queued += len(data)
         self.wake.set()
 
-    def push_now(self, data: bytes) -> None:
-        """An answer (ack or error): it does not count against the event backlog."""
-        self.frames.append((-1, data))
+    def push_now(self, data: bytes, welcome: bool = False) -> None:
+        """An answer (ack, error, pong): it does not count against the event backlog, but
+        against the byte bound: a client whose answers pile up unread past it is cut off
+        (it sends and does not read), and what was queued for it is freed. The welcome,
+        one a connection and as large as the sitting's snapshot, is not counted."""
+        if self.closed:
+            return
+        if welcome:
+            self.frames.append((WELCOME, data))
+            self.wake.set()
+            return
+        self.frames.append((ANSWER, data))
+        self.queued += len(data)
+        if self.queued > self.max_bytes:
+            self.drop()
+            if self.overflow is not None:
+                self.overflow()
+            return
         self.wake.set()
+
+    def drop(self) -> None:
+        """Closed for good: forget everything queued and stop the writer."""
+        self.closed = True
+        self.frames.clear()
+        self.queued = 0
+        self.view = None
+        self.wake.set()
+        if self.task is not None:
+            self.task.cancel()
 
     def set_view(self, data: bytes) -> None:
         self.view = data
@@ -125,10 +162,13 @@ class Conn:
                 # Every event frame the snapshot covers goes, also those queued behind an
                 # answer; the answers stay, in their order.
                 self.frames = deque(f for f in self.frames if not 0 <= f[0] <= seq)
+                self.queued = _counted(self.frames)
                 await self.send(data)
                 self.behind_since = None
             while self.frames and not self.resync:
-                _seq, data = self.frames.popleft()
+                seq, data = self.frames.popleft()
+                if seq != WELCOME:
+                    self.queued -= len(data)
                 await self.send(data)
                 self.sent += 1
             if self.view is not None and not self.resync:

@@ -24,11 +24,13 @@ from chamber.ids import CouncilId, DocHash, ItemId, MemberId, Role
 from chamber.model import AgendaItem, Council, Guest, Member
 from chamber.projection import Audience, project_state
 from chamber.rules import Rules
+from server.acting import Refused, command_check, who_in
 from server.auth import Auth, LoginFailed, Principal, RateLimited
 from server.hub import Hub, UnknownSitting
 from server.i18n import negotiate, t
 from server.registry import Conflict, CouncilRow, MemberRow, NotFound, Registry, SittingRow
 from server.sequencer import Outcome, wall_ms
+from server.sessions import SessionWatch
 
 _json = msgspec.json.Encoder()
 
@@ -40,6 +42,7 @@ class Services:
     auth: Auth
     documents: Path
     max_upload_bytes: int
+    watch: SessionWatch | None = None  # open sockets that end with their session
 
 
 class ApiError(Exception):
@@ -301,30 +304,42 @@ def outcome_json(outcome: Outcome, lang: str) -> Response:
 
 
 async def command(request: Request, s: Services) -> Response:
-    """A command over HTTP (the operator console; integrations)."""
-    who = await principal(request, s)
+    """A command over HTTP (the operator console; integrations): the same principal to
+    actor and role as a socket's (server/acting.py), the same budget, the same checks."""
+    who_p = await principal(request, s)
     data = await body(request, CommandBody)
     if not 0 < len(data.id) <= 64:
         raise ApiError(422, "request.invalid", detail="id")
     sitting = request.path_params["sitting"]
-    if who.kind == "operator":
-        actor, role = None, Role.OPERATOR
-    else:
+    name = str(data.cmd.__struct_config__.tag)
+    scheduling = isinstance(data.cmd, c.ScheduleSitting)
+    try:
         state = (await s.hub.sequencer(sitting)).state
-        member = state.member(MemberId(who.id)) if state else None
-        if member is None:
-            raise ApiError(403, "auth.not_a_member")
-        from server.connection import Who
-
-        actor = member.id
-        role = (
-            Who(Audience.DELEGATE, member.id, member.roles, who).role_for(
-                data.cmd.__struct_config__.tag
-            )
-            or Role.DELEGATE
+    except UnknownSitting:
+        if not scheduling:
+            raise
+        state = None  # a sitting.schedule: the sitting is still to be
+    try:
+        if state is not None:
+            who = who_in(who_p, state)
+        elif who_p.kind == "operator":
+            who = who_in(who_p, None)
+        else:
+            raise ApiError(409, "permission.denied", command=name, role="delegate", state="none")
+        if not s.hub.buckets.take(who.rate_key or ""):
+            raise ApiError(429, "rate.limited")
+        registered = (
+            await roster(s, data.cmd.council.id)
+            if isinstance(data.cmd, c.ScheduleSitting)
+            else None
         )
-    key = f"{who.kind}:{who.id}/{data.id}"
-    outcome = await s.hub.submit(sitting, data.cmd, actor, role, key)
+        command_check(sitting, data.cmd, registered)
+    except Refused as refused:
+        status = 403 if refused.code == "auth.not_a_member" else 422
+        raise ApiError(status, refused.code, **refused.params) from None
+    role = who.role_for(name)
+    assert role is not None  # a principal always acts in some capacity
+    outcome = await s.hub.submit(sitting, data.cmd, who.member, role, who.key(data.id))
     return outcome_json(outcome, lang_of(request))
 
 

@@ -15,8 +15,9 @@ from chamber.ids import MemberId, Presence, Role, TurnStatus, VoteForm, VoteStat
 from server.config import Config
 from server.fanout import Room
 from server.journal import Journal
+from server.limits import Buckets
 from server.metrics import Metrics
-from server.sequencer import Outcome, Pending, Sequencer, wall_ms
+from server.sequencer import Guard, Outcome, Pending, Sequencer, wall_ms
 
 log = logging.getLogger("nghitruong.hub")
 
@@ -37,6 +38,7 @@ class Hub:
         self._leaving: dict[tuple[str, MemberId], asyncio.TimerHandle] = {}
         self._lock = asyncio.Lock()
         self._background: set[asyncio.Task[object]] = set()
+        self.buckets = Buckets(config.commands_per_s)  # commands per principal
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -106,10 +108,11 @@ class Hub:
         role: Role,
         key: str | None,
         reply: Callable[[Outcome], None] | None = None,
+        guard: Guard | None = None,
     ) -> Outcome:
         seq = await self.sequencer(sitting, create=isinstance(command, c.ScheduleSitting))
         started = time.perf_counter()
-        outcome = await seq.submit(command, actor, role, key, reply)
+        outcome = await seq.submit(command, actor, role, key, reply, guard)
         if seq.state is None and seq.idle():
             await self._forget(sitting)  # a refused sitting.schedule leaves nothing behind
         self.metrics.latency.observe(time.perf_counter() - started)

@@ -98,6 +98,13 @@ class Pong(Struct, frozen=True, tag="pong", tag_field="t"):
     server_time: int
 
 
+class _CmdHead(Struct, frozen=True):
+    """Just enough of a frame to find a failed command's id: the rest is skipped unread."""
+
+    t: str = ""
+    id: Any = None
+
+
 class FrameError(Exception):
     """A frame that could not be decoded or did not match the schema."""
 
@@ -110,9 +117,11 @@ class Codec:
         self.binary = kind == "msgpack"
         if self.binary:
             self._decoder: Any = msgspec.msgpack.Decoder(Inbound)
+            self._head: Any = msgspec.msgpack.Decoder(_CmdHead)
             self._encoder: Any = msgspec.msgpack.Encoder()
         else:
             self._decoder = msgspec.json.Decoder(Inbound)
+            self._head = msgspec.json.Decoder(_CmdHead)
             self._encoder = msgspec.json.Encoder()
 
     def decode(self, data: bytes | str) -> Inbound:
@@ -120,6 +129,11 @@ class Codec:
             frame: Inbound = self._decoder.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise FrameError(str(exc)) from exc
+        except (ValueError, RecursionError) as exc:
+            # Client bytes msgspec rejects outside its own error types: invalid UTF-8 in a
+            # msgpack string (UnicodeDecodeError), lone surrogates (UnicodeEncodeError),
+            # nesting deeper than the decoder recurses (RecursionError).
+            raise FrameError(f"{type(exc).__name__}: {str(exc)[:120]}") from exc
         if isinstance(frame, Cmd) and not 0 < len(frame.id) <= MAX_COMMAND_ID:
             raise FrameError(f"command id must be 1 to {MAX_COMMAND_ID} characters")
         return frame
@@ -127,17 +141,12 @@ class Codec:
     def command_id(self, data: bytes | str) -> str | None:
         """The id of a `cmd` frame that failed its schema, when it has a usable one."""
         try:
-            raw: Any = (
-                msgspec.msgpack.decode(data)  # type: ignore[arg-type]
-                if self.binary
-                else msgspec.json.decode(data)
-            )
-        except msgspec.DecodeError:
+            head: _CmdHead = self._head.decode(data)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
             return None
-        if not isinstance(raw, dict) or raw.get("t") != "cmd":
+        if head.t != "cmd" or not isinstance(head.id, str):
             return None
-        cid = raw.get("id")
-        return cid if isinstance(cid, str) and 0 < len(cid) <= MAX_COMMAND_ID else None
+        return head.id if 0 < len(head.id) <= MAX_COMMAND_ID else None
 
     def encode(self, frame: Any) -> bytes:
         out: bytes = self._encoder.encode(frame)

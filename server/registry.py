@@ -332,6 +332,26 @@ class Registry:
             bool(r[7]),
         )
 
+    def session_states(self, token_hashes: list[str], now: int) -> dict[str, str]:
+        """Which of these sessions have ended, and how: "revoked" or "expired" (a session
+        no longer stored, purged after its end, counts as revoked)."""
+        ended: dict[str, str] = {}
+        for i in range(0, len(token_hashes), 500):
+            chunk = token_hashes[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._rows(
+                f"SELECT token_hash, revoked, expires FROM sessions WHERE token_hash IN ({marks})",
+                *chunk,
+            )
+            found = {str(r[0]): (bool(r[1]), int(r[2])) for r in rows}
+            for h in chunk:
+                revoked, expires = found.get(h, (True, 0))
+                if revoked:
+                    ended[h] = "revoked"
+                elif expires <= now:
+                    ended[h] = "expired"
+        return ended
+
     def revoke_session(self, token_hash: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", (token_hash,))

@@ -8,12 +8,15 @@ every command in it is answered with an error: nothing half-applied survives.
 
 A command sent again with the same key (member + client id) gets the original answer and
 is never applied twice; answers are kept in the journal with the events, so this holds
-across reconnects and restarts.
+across reconnects and restarts. The stored answer carries a digest of the command it
+answered: the same id with a different command is refused (`command.id_reused`), never
+answered with the other command's answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections import deque
@@ -40,10 +43,20 @@ class Answer(msgspec.Struct, frozen=True, omit_defaults=True):
     seq: tuple[int, int] | None = None
     code: str = ""
     params: dict[str, Any] = msgspec.field(default_factory=dict)
+    digest: str = ""  # of the command answered; empty in answers stored before it existed
 
 
 _answer_decoder = msgspec.msgpack.Decoder(Answer)
+_canonical = msgspec.msgpack.Encoder(order="deterministic")
 UNAVAILABLE = Answer(ok=False, code="server.unavailable")
+
+#: Asked as a command is decided: an error code if its sender may no longer act.
+Guard = Callable[[], str | None]
+
+
+def command_digest(command: AnyCommand) -> str:
+    """What identifies a command's content, whatever the order of its fields' keys."""
+    return hashlib.sha256(_canonical.encode(command)).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +74,7 @@ class Pending:
     key: str | None
     future: asyncio.Future[Outcome]
     reply: Callable[[Outcome], None] | None = None
+    guard: Guard | None = None
     received: float = field(default_factory=time.perf_counter)
 
 
@@ -129,9 +143,10 @@ class Sequencer:
         role: Role,
         key: str | None,
         reply: Callable[[Outcome], None] | None = None,
+        guard: Guard | None = None,
     ) -> asyncio.Future[Outcome]:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(Pending(command, actor, role, key, future, reply))
+        self._queue.put_nowait(Pending(command, actor, role, key, future, reply, guard))
         return future
 
     async def _loop(self) -> None:
@@ -162,22 +177,29 @@ class Sequencer:
         records: list[Record] = []
         decided: dict[str, Outcome] = {}
         for p in batch:
-            known = self._known(p.key, decided)
+            digest = command_digest(p.command) if p.key else ""
+            known = self._known(p.key, digest, decided)
             if known is not None:
                 outcomes.append((p, known))
+                continue
+            ended = p.guard() if p.guard is not None else None
+            if ended is not None:  # the session ended after it was sent: not carried out
+                outcomes.append((p, Outcome(Answer(ok=False, code=ended))))
                 continue
             ctx = Ctx(actor=p.actor, role=p.role, now=now)
             try:
                 step = execute(state, p.command, ctx)
             except ChamberError as err:
-                outcome = Outcome(Answer(ok=False, code=err.code, params=dict(err.params)))
+                outcome = Outcome(
+                    Answer(ok=False, code=err.code, params=dict(err.params), digest=digest)
+                )
                 answers = [(p.key, msgspec.msgpack.encode(outcome.answer))] if p.key else []
                 if answers:
                     commits.append(Commit(answers=answers))
             else:
                 state = step.state
                 seq = (step.records[0].seq, step.records[-1].seq) if step.records else None
-                answer = Answer(ok=True, seq=seq)
+                answer = Answer(ok=True, seq=seq, digest=digest)
                 outcome = Outcome(answer, _ballot_echo(p.command, step))
                 stored = [
                     Stored(r.seq, r.hash, b)
@@ -215,15 +237,22 @@ class Sequencer:
         if records and state is not None:
             self.on_commit(records, state, batch)
 
-    def _known(self, key: str | None, decided: dict[str, Outcome]) -> Outcome | None:
+    def _known(self, key: str | None, digest: str, decided: dict[str, Outcome]) -> Outcome | None:
+        """The answer already given to this key, if any; a refusal if the key answered
+        another command (a client reusing an id must not get that command's answer)."""
         if key is None:
             return None
         if key in decided:
-            return Outcome(decided[key].answer, replayed=True)
-        raw = self.answers.get(key)
-        if raw is None:
-            return None
-        return Outcome(_answer_decoder.decode(raw), replayed=True)
+            answer = decided[key].answer
+        else:
+            raw = self.answers.get(key)
+            if raw is None:
+                return None
+            answer = _answer_decoder.decode(raw)
+        if answer.digest and answer.digest != digest:
+            client_id = key.partition("/")[2]
+            return Outcome(Answer(ok=False, code="command.id_reused", params={"id": client_id}))
+        return Outcome(answer, replayed=True)
 
     def _answer_all(self, batch: list[Pending], outcome: Outcome) -> None:
         for p in batch:

@@ -10,6 +10,7 @@ import uvicorn
 
 from server.app import create_app
 from server.config import Config
+from server.transport import Protocol
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         create_app(config),
         host=config.host,
         port=config.port,
-        ws="websockets-sansio",
+        ws=Protocol,  # uvicorn's sans-I/O protocol, able to cut a peer that never reads
         ws_max_size=config.max_frame_bytes,
         ws_ping_interval=20,
         ws_ping_timeout=20,

@@ -230,7 +230,7 @@ def storm(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     tokens, op = seed(data, args.delegates)
-    env = {**os.environ, "NGHITRUONG_COMMANDS_PER_S": "1000"}
+    env = {**os.environ, "NGHITRUONG_COMMANDS_PER_S": "1000", "NGHITRUONG_FRAMES_PER_S": "2000"}
     cmd = (
         [sys.executable, str(ROOT / "tests/load/bare_broadcast.py"), str(port)]
         if bare

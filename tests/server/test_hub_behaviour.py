@@ -37,6 +37,7 @@ def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
             "NGHITRUONG_OUTBOUND_FRAMES": "16",
             "NGHITRUONG_STALL_S": "1",
             "NGHITRUONG_COMMANDS_PER_S": "1000",
+            "NGHITRUONG_FRAMES_PER_S": "2000",
         },
     )
     h.start(demo=True)

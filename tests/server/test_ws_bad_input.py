@@ -172,10 +172,15 @@ async def test_replayed_ids_get_the_original_answer_and_votes_after_close_are_re
     again = await voter.command(c.CheckIn(), id="same-id")
     assert first == again
     seq_before = voter.seq
-    # The same id with a different command still gets the original answer: never applied.
-    third = await voter.command(c.Leave(), id="same-id")
-    assert third.seq == first.seq
+    # The same id with a different command is refused as such: never applied, and never
+    # answered with the other command's ack (issue 7, defect 10).
+    with pytest.raises(CommandRefused) as refused:
+        await voter.command(c.Leave(), id="same-id")
+    assert refused.value.code == "command.id_reused"
+    assert refused.value.params == {"id": "same-id"}
     assert voter.seq == seq_before
+    # The original command sent again still gets its own answer.
+    assert await voter.command(c.CheckIn(), id="same-id") == first
     await voter.close()
 
 

@@ -268,6 +268,12 @@ export class Connection {
         this.update({ status: "unknown" });
         return;
       }
+      if (ev.code === 4401) {
+        // The session ended (logged out, password reset, expired): log in again.
+        forget();
+        this.update({ status: "auth" });
+        return;
+      }
       if (this.live.status === "auth") return;
       this.update({ status: "down" });
       this.scheduleReconnect();
@@ -369,7 +375,12 @@ export class Connection {
           p.reject(new CommandError(f.code, f.message, f.params ?? {}));
           return;
         }
-        if (f.code === "auth.invalid" || f.code === "auth.not_a_member") {
+        if (
+          f.code === "auth.invalid" ||
+          f.code === "auth.not_a_member" ||
+          f.code === "auth.revoked" ||
+          f.code === "auth.expired"
+        ) {
           forget();
           this.update({ status: "auth" });
         }
