@@ -182,7 +182,7 @@ class Client:
             self.closed_with = ws.close_code if ws.close_code is not None else 1006
         if self._closing or ws is not self._ws:
             return
-        if self.reconnect and self.closed_with not in (1002, 1003, 1008, 1009, 4404):
+        if self.reconnect and self.closed_with not in (1002, 1003, 1008, 1009, 4401, 4404):
             asyncio.get_running_loop().create_task(self._reconnect())
         else:
             self._fail(Closed(self.closed_with))

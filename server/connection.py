@@ -49,6 +49,8 @@ from server.transport import ABORT
 log = logging.getLogger("nghitruong.ws")
 #: Client mistakes are logged, but at most a few lines a minute whatever a client sends.
 mistakes = Throttled(log, per_minute=10)
+#: Connections the hub ends for their conduct: throttled apart, so floods don't hide them.
+ends = Throttled(log, per_minute=30)
 
 SESSION_ENDED = 4401
 
@@ -199,7 +201,7 @@ class Session:
     def _overflow(self) -> None:
         """The answers queued for this client passed the byte bound: it sends and does
         not read. Cut it at once; the queue is already freed."""
-        mistakes.info("a connection left over %d bytes unread: cut", self.config.outbound_bytes)
+        ends.info("a connection left over %d bytes unread: cut", self.config.outbound_bytes)
         if self._abort is not None:
             self._abort()
         else:  # pragma: no cover - only under a server without the abort extension
@@ -269,7 +271,7 @@ class Session:
             data = await self.receive()
             if not self.bucket.take():
                 if self.bucket.flooding():
-                    mistakes.info("a connection flooded the hub with frames: closed")
+                    ends.info("a connection flooded the hub with frames: closed")
                     raise Closed(1008)
                 cid = self.codec.command_id(data)  # only a command's sender waits for word
                 if cid is not None:
