@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -26,6 +27,9 @@ class Config:
     resume_window: int = 5000  # events a reconnecting client may catch up on
     session_ttl_s: int = 12 * 3600
     session_check_s: float = 0.5  # open sockets are checked against the session store
+    # Addresses or networks (comma-separated, e.g. "10.0.0.5,fd00::/64") of the reverse
+    # proxies whose X-Forwarded-For/-Proto are believed; empty: nobody's (see proxies()).
+    trusted_proxies: str = ""
     max_upload_bytes: int = 25 * 1024 * 1024
     # permessage-deflate would compress every frame once per connection, undoing the
     # encode-once-per-audience fan-out, and keeps a zlib state per connection.
@@ -55,3 +59,17 @@ def _parse(kind: object, raw: str) -> object:
     if name == "Path":
         return Path(raw)
     return raw
+
+
+def proxies(raw: str) -> list[str]:
+    """The trusted proxies of ``raw`` as networks; ValueError names an entry that is not an
+    IP address or network (uvicorn would silently treat it as a literal host name, and
+    "*" as everyone)."""
+    networks = []
+    for entry in (e.strip() for e in raw.split(",")):
+        if entry:
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise ValueError(entry) from None
+    return networks

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 import uvicorn
 
 from server.app import create_app
-from server.config import Config
+from server.config import Config, proxies
+from server.i18n import t
 from server.transport import Protocol
 
 
@@ -28,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     config = Config.from_env(host=args.host, port=args.port, data=args.data, demo=args.demo)
+    try:
+        trusted = proxies(config.trusted_proxies)
+    except ValueError as err:
+        print(t("cli.serve.bad_proxy", entry=str(err)), file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(
         create_app(config),
@@ -38,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         ws_ping_interval=20,
         ws_ping_timeout=20,
         ws_per_message_deflate=config.ws_deflate,
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: a local
+        # client could then pick its own address. Only the configured proxies are believed.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         log_level="warning",
         lifespan="on",
     )
