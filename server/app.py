@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from prometheus_client import generate_latest
@@ -25,6 +27,8 @@ from server.sequencer import wall_ms
 from server.sessions import SessionWatch
 
 VERSION = "0.1.0"
+SWEEP_S = 600  # expired sessions and stale login-throttle counts are dropped this often
+log = logging.getLogger(__name__)
 
 
 async def healthz(request: Request) -> Response:
@@ -39,6 +43,15 @@ async def metrics(request: Request) -> Response:
     m.queue_max.set(longest)
     m.queue_sum.set(total)
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def sweep_sessions(auth: Auth) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(auth.sweep, wall_ms())
+        except Exception:  # a busy or failing disk: try again at the next sweep
+            log.exception("session sweep failed")
+        await asyncio.sleep(SWEEP_S)
 
 
 def create_app(config: Config) -> Starlette:
@@ -61,10 +74,12 @@ def create_app(config: Config) -> Starlette:
             from server.seed import seed
 
             await seed(services, config)
+        sweeper = asyncio.create_task(sweep_sessions(auth))
         try:
             yield
         finally:
             await watch.stop()
+            sweeper.cancel()
             await hub.stop()
             await journal.close()
             registry.close()

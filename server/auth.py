@@ -2,15 +2,16 @@
 
 Passwords are hashed with Argon2id (argon2-cffi, the reference implementation's binding)
 and re-hashed when the parameters change. A session token is 32 random bytes shown once to
-the client; only its SHA-256 is stored. Failed logins are limited per username and per
-address; the clock is passed in, so the limiter is tested without sleeping.
+the client; only its SHA-256 is stored. Failed logins are throttled (server/throttle.py)
+per (username, address), per address and per username, with a wait that grows instead of
+a lockout; the clock is passed in, so the throttle is tested without sleeping. Sessions
+past their expiry are deleted by ``Auth.sweep``, which the app runs periodically.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from server.registry import LoginRow, Registry, SessionRow
+from server.throttle import LoginLimiter, Ticket
 
 # Hashing cost: argon2-cffi's RFC 9106 "low memory" profile (64 MiB, 3 passes).
 _hasher = PasswordHasher()
@@ -81,36 +83,10 @@ def new_password(length: int = 12) -> str:
 
 
 @dataclass
-class RateLimiter:
-    """At most ``limit`` failures per key within ``window_ms``."""
-
-    limit: int
-    window_ms: int
-    _failures: dict[str, deque[int]] = field(default_factory=dict)
-
-    def retry_after_ms(self, key: str, now: int) -> int:
-        times = self._failures.get(key)
-        if not times:
-            return 0
-        while times and times[0] <= now - self.window_ms:
-            times.popleft()
-        if len(times) < self.limit:
-            return 0
-        return times[0] + self.window_ms - now
-
-    def fail(self, key: str, now: int) -> None:
-        self._failures.setdefault(key, deque()).append(now)
-
-    def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-
-@dataclass
 class Auth:
     registry: Registry
     session_ttl_ms: int = 12 * 3600 * 1000
-    per_user: RateLimiter = field(default_factory=lambda: RateLimiter(5, 5 * 60_000))
-    per_address: RateLimiter = field(default_factory=lambda: RateLimiter(20, 5 * 60_000))
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
     #: Called after a session is revoked here, before the revoking call returns.
     on_revoke: list[Callable[[], object]] = field(default_factory=list)
 
@@ -120,22 +96,29 @@ class Auth:
         self.registry.set_login(LoginRow(username, hash_password(password), kind, subject, council))
 
     def login(self, username: str, password: str, address: str, now: int) -> Session:
-        wait = max(
-            self.per_user.retry_after_ms(username, now),
-            self.per_address.retry_after_ms(address, now),
-        )
-        if wait > 0:
-            raise RateLimited(-(-wait // 1000))
+        """A new session, or LoginFailed, or RateLimited (no password checked) while the
+        throttle of server/throttle.py makes this username or address wait."""
+        ticket = self.limiter.reserve(username, address, now)
+        if not isinstance(ticket, Ticket):
+            raise RateLimited(max(1, -(-ticket // 1000)))
+        try:
+            session = self._check(username, password, now)
+        except LoginFailed:
+            raise  # the reserved failure stands
+        except BaseException:
+            self.limiter.cancelled(ticket)
+            raise
+        self.limiter.succeeded(ticket, now)
+        return session
+
+    def _check(self, username: str, password: str, now: int) -> Session:
         row = self.registry.login(username)
         try:
             _hasher.verify(row.hash if row else _DUMMY, password)
             if row is None:
                 raise VerificationError("unknown user")
         except (VerificationError, InvalidHashError) as exc:
-            self.per_user.fail(username, now)
-            self.per_address.fail(address, now)
             raise LoginFailed("wrong username or password") from exc
-        self.per_user.clear(username)
         if _hasher.check_needs_rehash(row.hash):
             self.registry.update_hash(username, hash_password(password))
         token = secrets.token_urlsafe(32)
@@ -146,6 +129,12 @@ class Auth:
             )
         )
         return Session(token, Principal(row.kind, row.subject, row.council, username), expires)
+
+    def sweep(self, now: int) -> int:
+        """Delete sessions past their expiry (revoked or not) and forget stale throttle
+        counts; returns the number of sessions deleted."""
+        self.limiter.prune(now)
+        return self.registry.purge_sessions(now)
 
     def resolve(self, token: str, now: int) -> Principal | None:
         """The principal of a live session, or None (unknown, expired, revoked)."""

@@ -68,7 +68,10 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return await handler(request, request.app.state.services)
         except ApiError as err:
             message = t(f"error.{err.code}", lang_of(request), **err.params)
-            return reply({"code": err.code, "message": message, "params": err.params}, err.status)
+            answer = reply({"code": err.code, "message": message, "params": err.params}, err.status)
+            if err.status == 429 and "seconds" in err.params:
+                answer.headers["Retry-After"] = str(err.params["seconds"])
+            return answer
         except msgspec.ValidationError as err:
             message = t("error.request.invalid", lang_of(request), detail=str(err))
             return reply(
@@ -141,6 +144,8 @@ class LoginBody(msgspec.Struct):
 
 async def login(request: Request, s: Services) -> Response:
     data = await body(request, LoginBody)
+    # The peer, or the client a trusted proxy names (NGHITRUONG_TRUSTED_PROXIES, resolved
+    # by uvicorn's proxy headers in server/serve.py); a forwarded header is never read here.
     address = request.client.host if request.client else "?"
     try:
         session = await asyncio.to_thread(

@@ -300,6 +300,14 @@ class Registry:
         with self._tx() as db:
             db.execute("UPDATE logins SET hash = ? WHERE username = ?", (new_hash, username))
 
+    def purge_sessions(self, now: int) -> int:
+        """Delete every session past its expiry, revoked or not; returns how many.
+
+        A revoked session is kept until its expiry so that a revocation stays visible to
+        whoever still holds the token; after it, the token is refused anyway."""
+        with self._tx() as db:
+            return db.execute("DELETE FROM sessions WHERE expires <= ?", (now,)).rowcount
+
     def add_session(self, row: SessionRow) -> None:
         with self._tx() as db:
             db.execute(
