@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.registry import Registry, SessionRow
 from tests.server.conftest import SCALE, HubProcess
 
 
@@ -108,3 +109,23 @@ def test_a_bad_trusted_proxy_setting_stops_the_hub(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=r"TRUSTED_PROXIES .*\*"):
         hub.start()
     assert hub.proc is not None and hub.proc.wait(timeout=10 * SCALE) == 2
+
+
+def test_a_starting_hub_deletes_expired_sessions(tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    now = int(time.time() * 1000)
+    for name, expires, revoked in (("old", now - 1, False), ("gone", now - 1, True)):
+        registry.add_session(SessionRow(name, "u", "operator", "u", None, 0, expires, revoked))
+    registry.add_session(SessionRow("live", "u", "operator", "u", None, 0, now + 3_600_000, True))
+    registry.close()
+    hub = HubProcess(tmp_path).start()
+    try:
+        registry = Registry(tmp_path)
+        deadline = time.monotonic() + 10 * SCALE
+        while registry.session("old") is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert registry.session("old") is None and registry.session("gone") is None
+        assert registry.session("live") is not None  # revoked, kept until its expiry
+        registry.close()
+    finally:
+        hub.stop()
