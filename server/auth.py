@@ -24,6 +24,7 @@ from server.throttle import LoginLimiter, Ticket
 # Hashing cost: argon2-cffi's RFC 9106 "low memory" profile (64 MiB, 3 passes).
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("timing-equaliser")
+PURGE_AFTER_MS = 60_000  # a session's row is deleted this long after its expiry
 
 
 class AuthError(Exception):
@@ -131,10 +132,11 @@ class Auth:
         return Session(token, Principal(row.kind, row.subject, row.council, username), expires)
 
     def sweep(self, now: int) -> int:
-        """Delete sessions past their expiry (revoked or not) and forget stale throttle
-        counts; returns the number of sessions deleted."""
+        """Delete sessions a minute past their expiry (revoked or not) and forget stale
+        throttle counts; returns the number of sessions deleted. The minute lets whoever
+        follows open connections see a session expire before its row is gone."""
         self.limiter.prune(now)
-        return self.registry.purge_sessions(now)
+        return self.registry.purge_sessions(now - PURGE_AFTER_MS)
 
     def resolve(self, token: str, now: int) -> Principal | None:
         """The principal of a live session, or None (unknown, expired, revoked)."""

@@ -114,7 +114,7 @@ def test_a_bad_trusted_proxy_setting_stops_the_hub(tmp_path: Path) -> None:
 def test_a_starting_hub_deletes_expired_sessions(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     now = int(time.time() * 1000)
-    for name, expires, revoked in (("old", now - 1, False), ("gone", now - 1, True)):
+    for name, expires, revoked in (("old", now - 61_000, False), ("gone", now - 61_000, True)):
         registry.add_session(SessionRow(name, "u", "operator", "u", None, 0, expires, revoked))
     registry.add_session(SessionRow("live", "u", "operator", "u", None, 0, now + 3_600_000, True))
     registry.close()
