@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -149,7 +149,6 @@ class Op:
     errors: tuple[int, ...] = ()
     body: Any = None  # a msgspec type, or Upload for multipart
     body_required: bool = True
-    tags: tuple[str, ...] = field(default=())
 
 
 JSON_BODY = (413, 422)
