@@ -9,6 +9,7 @@ answers as described (schemathesis)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -302,8 +303,13 @@ def _error(op: Op, code: int, schema_of: dict[str, Any]) -> dict[str, Any]:
     return {"description": WHY[code], "content": _json(schema)}
 
 
+@functools.cache
+def _encoded() -> bytes:
+    return msgspec.json.encode(build())
+
+
 async def endpoint(request: Request) -> Response:
-    return Response(msgspec.json.encode(build()), media_type="application/json")
+    return Response(_encoded(), media_type="application/json")
 
 
 # YAML: block style, strings quoted unless plainly safe; no YAML library needed to write it.
