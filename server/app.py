@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from server import http_api
+from server import http_api, openapi
 from server.auth import Auth
 from server.config import Config
 from server.connection import websocket_endpoint
@@ -88,6 +88,7 @@ def create_app(config: Config) -> Starlette:
         WebSocketRoute("/ws", websocket_endpoint),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
+        Route("/api/openapi.json", openapi.endpoint, methods=["GET"]),
         *http_api.routes(),
     ]
     if config.web.is_dir():

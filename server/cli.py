@@ -1,4 +1,4 @@
-"""The `nghitruong` command: serve, operator, demo, verify."""
+"""The `nghitruong` command: serve, operator, demo, verify, openapi."""
 
 from __future__ import annotations
 
@@ -172,6 +172,23 @@ def _operator(argv: list[str]) -> int:
     return _operator_list(args)
 
 
+def _openapi(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="nghitruong openapi",
+        description="Write the HTTP API's OpenAPI description (docs/openapi.yaml) as YAML.",
+    )
+    parser.add_argument("file", type=Path, nargs="?", help="where to write it (default: stdout)")
+    args = parser.parse_args(argv)
+    from server.openapi import build, to_yaml
+
+    text = to_yaml(build())
+    if args.file is None:
+        sys.stdout.write(text)
+    else:
+        args.file.write_text(text, encoding="utf-8")
+    return 0
+
+
 def _serve(argv: list[str]) -> int:
     from server.serve import main as serve_main
 
@@ -183,6 +200,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "operator": _operator,
     "demo": _demo,
     "verify": _verify,
+    "openapi": _openapi,
 }
 
 
