@@ -23,21 +23,20 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
 import httpx
 import msgspec
 import pytest
 
-from chamber import AnyCommand
 from chamber.ids import Phase, Role
 from chamber.permissions import PERMISSIONS
 from server.client import Client, CommandRefused
 from server.protocol import CODECS, JSON, MSGPACK, FrameError
 from tests.server.conftest import SCALE, SITTING, HubProcess
+from tests.server.frames import COMMANDS, body_of
 
 TIMEOUT = 30 * SCALE
-COMMANDS: dict[str, type[Any]] = {t.__struct_config__.tag: t for t in get_args(AnyCommand)}
 #: How to reach each phase from a freshly scheduled sitting (`quorum_to_open` is off).
 PATH: dict[Phase, tuple[str, ...]] = {
     Phase.SCHEDULED: (),
@@ -67,45 +66,7 @@ def test_every_command_of_the_table_has_a_schema_and_every_phase_a_path() -> Non
     assert LIFECYCLE, "no lifecycle command found"
 
 
-# Sample bodies derived from each command's schema
-
-
-def sample(info: msgspec.inspect.Type) -> Any:
-    """A minimal value of the type: enough to pass the schema, not to succeed."""
-    mi = msgspec.inspect
-    if isinstance(info, mi.StrType):
-        return "x" * max(1, info.min_length or 0)
-    if isinstance(info, mi.IntType):
-        return max(1, info.ge or 0)
-    if isinstance(info, mi.FloatType):
-        return 1.0
-    if isinstance(info, mi.BoolType):
-        return False
-    if isinstance(info, mi.EnumType):
-        return next(iter(info.cls)).value
-    if isinstance(info, mi.LiteralType):
-        return info.values[0]
-    if isinstance(info, mi.ListType | mi.VarTupleType | mi.SetType | mi.FrozenSetType):
-        return []
-    if isinstance(info, mi.DictType):
-        return {}
-    if isinstance(info, mi.UnionType):
-        return sample(next(t for t in info.types if not isinstance(t, mi.NoneType)))
-    if isinstance(info, mi.StructType):
-        out: dict[str, Any] = {}
-        if info.tag is not None and info.tag_field is not None:
-            out[info.tag_field] = info.tag
-        for field in info.fields:
-            if field.required:
-                out[field.encode_name] = sample(field.type)
-        return out
-    if isinstance(info, mi.NoneType):
-        return None
-    raise AssertionError(f"no sample for {info!r}: teach sample() this type")
-
-
-def body_of(name: str) -> dict[str, Any]:
-    return dict(sample(msgspec.inspect.type_info(COMMANDS[name])))
+# Sample bodies derived from each command's schema (tests/server/frames.py)
 
 
 def test_every_sample_body_passes_the_schema_of_both_codecs() -> None:
