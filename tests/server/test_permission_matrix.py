@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
 
 from chamber.ids import Phase, Role
 from chamber.permissions import PERMISSIONS
@@ -47,17 +49,20 @@ PATH: dict[Phase, tuple[str, ...]] = {
 }
 #: Commands whose success moves the sitting to another phase.
 LIFECYCLE = frozenset(n for n in PERMISSIONS if n.startswith("sitting.")) - {"sitting.schedule"}
-#: The logins a client can hold, by the role that names them. "public" has no token.
-LOGINS = ("chair", "vice_chair", "secretary", "delegate", "operator", "public")
-#: Answers that are the permission refusal (per transport; public HTTP has no token at all).
+#: The logins a client can hold, by the role that names them. "public" has no token;
+#: "outsider" chairs another council and holds no role in this one.
+LOGINS = ("chair", "vice_chair", "secretary", "delegate", "operator", "public", "outsider")
+#: Answers that are the permission refusal (per transport; public HTTP has no token at all;
+#: a member of another council is refused at the hello or the request).
 DENIED_WS = {"permission.denied"}
 DENIED_HTTP = {"permission.denied"}
 DENIED_HTTP_PUBLIC = {"permission.denied", "auth.invalid"}
+DENIED_OUTSIDER = {"permission.denied", "auth.not_a_member"}
 #: What any permission-style refusal looks like: never the answer to an allowed case.
 REFUSALS = {"permission.denied", "auth.invalid", "auth.not_a_member", "auth.operator_only"}
 #: "No such sitting": nothing exists to be a member of, so only the operator's
 #: `sitting.schedule` is allowed; everything else is refused, as unknown or not permitted.
-DENIED_ABSENT = {"permission.denied", "sitting.unknown", "auth.invalid"}
+DENIED_ABSENT = {"permission.denied", "sitting.unknown", "auth.invalid", "auth.not_a_member"}
 
 
 def test_every_command_of_the_table_has_a_schema_and_every_phase_a_path() -> None:
@@ -164,7 +169,10 @@ def accounts(matrix_hub: HubProcess) -> Accounts:
         r.raise_for_status()
         return dict(r.json())
 
-    tokens["operator"] = login("vanhanh")["token"]
+    operator = login("vanhanh")["token"]
+    tokens["operator"] = operator
+    tokens["outsider"] = outsider(matrix_hub.url, operator)
+    roles["outsider"] = frozenset()  # the chair of another council holds nothing here
     for username in sorted(u for u in matrix_hub.logins if u != "vanhanh"):
         if len(tokens) == len(LOGINS):
             break
@@ -177,6 +185,25 @@ def accounts(matrix_hub: HubProcess) -> Accounts:
             tokens[name], roles[name] = answer["token"], held
     assert set(tokens) == set(LOGINS), sorted(tokens)
     return Accounts(tokens, roles, council)
+
+
+def outsider(url: str, operator: str) -> str:
+    """The token of the chair of another council, made through the operator's API."""
+    with httpx.Client(base_url=url, headers=bearer(operator), timeout=TIMEOUT) as http:
+        council = f"hdnd-khac-{secrets.token_hex(3)}"
+        r = http.post("/api/councils", json={"id": council, "name": "HĐND khác", "total_seats": 5})
+        assert r.status_code == 201, r.text
+        r = http.post(
+            f"/api/councils/{council}/members",
+            json={"name": "Chủ tọa khác", "roles": ["chair", "delegate"]},
+        )
+        assert r.status_code == 201, r.text
+        r = http.post(f"/api/members/{r.json()['id']}/login", json={})
+        r.raise_for_status()
+        username, password = r.json()["username"], r.json()["password"]
+        r = http.post("/api/login", json={"username": username, "password": password})
+        r.raise_for_status()
+        return str(r.json()["token"])
 
 
 @pytest.fixture
@@ -234,8 +261,27 @@ async def sitting_in(w: World, phase: Phase) -> str:
 Answer = tuple[str, dict[str, Any]]  # ("ok" or the refusal code, params)
 
 
+async def refused_hello(w: World, sitting: str, token: str | None) -> Answer:
+    """The error a hello is refused with; the hub must close the socket with 1008."""
+    url = w.hub.url.replace("http", "ws", 1) + "/ws"
+    async with websockets.connect(
+        url,
+        subprotocols=[MSGPACK],  # type: ignore[list-item]
+        open_timeout=TIMEOUT,
+    ) as ws:
+        await ws.send(msgspec.msgpack.encode({"t": "hello", "sitting": sitting, "token": token}))
+        frame = msgspec.msgpack.decode(await asyncio.wait_for(ws.recv(), TIMEOUT))
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), TIMEOUT)
+        assert ws.close_code == 1008, ws.close_code
+    assert frame["t"] == "error", frame
+    return str(frame["code"]), dict(frame.get("params", {}))
+
+
 async def run_ws(w: World, sitting: str, login: str, commands: list[str]) -> list[Answer]:
     """One connection, every command pipelined; the answers in the commands' order."""
+    if login == "outsider":  # refused at the hello: no command can be sent at all
+        return [await refused_hello(w, sitting, w.tokens[login])] * len(commands)
     async with Client(w.hub.url, sitting, w.tokens[login], reconnect=False) as client:
         role = client.welcome.get("role")
         assert role != Role.SYSTEM.value
@@ -270,6 +316,8 @@ def verdict(case: Case, answer: Answer) -> str | None:
         denied = DENIED_WS
     else:
         denied = DENIED_HTTP_PUBLIC if case.login == "public" else DENIED_HTTP
+    if case.login == "outsider" and case.phase is not None:
+        denied = DENIED_OUTSIDER
     if case.allowed:
         return f"allowed by the table, refused with {code}" if code in REFUSALS else None
     if code not in denied:
@@ -301,11 +349,14 @@ async def test_permission_matrix_socket_and_http(world: World) -> None:
     for case in own:
         groups[(case.transport, own_sitting[case], case.login)] = [case]
 
+    sockets = asyncio.Semaphore(4)  # a few handshakes at a time: steady on a busy machine
+
     async def run(key: tuple[str, str, str], group: list[Case]) -> list[Answer]:
         transport, sitting, login = key
         names = [c.command for c in group]
         if transport == "ws":
-            return await run_ws(w, sitting, login, names)
+            async with sockets:
+                return await run_ws(w, sitting, login, names)
         return await run_http(w, sitting, login, names)
 
     answers = await asyncio.gather(*(run(k, g) for k, g in groups.items()))
@@ -359,14 +410,14 @@ async def test_no_client_reaches_the_system_role(world: World) -> None:
     sitting = await sitting_in(w, Phase.IN_SESSION)
     claims = {"role": "system", "actor": None, "as": "system"}
     for login in LOGINS:
+        if login == "outsider":
+            continue  # refused at the hello: the matrix covers it
         held = w.roles.get(login, frozenset())
         async with Client(w.hub.url, sitting, w.tokens[login], reconnect=False) as client:
             assert client.welcome["role"] != Role.SYSTEM.value
             for name in system_only:
                 if allowed(name, held, Phase.IN_SESSION):
                     continue  # a client role the table allows too (vote.close: the chair)
-                frame = {"t": "cmd", "id": secrets.token_hex(8), "cmd": body_of(name), **claims}
-                await client.send_raw(msgspec.msgpack.encode(frame))
                 with pytest.raises(CommandRefused) as refused:
                     await client.command({**body_of(name), **claims}, timeout=TIMEOUT)
                 assert refused.value.code == "permission.denied", (login, name)
