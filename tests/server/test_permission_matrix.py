@@ -2,8 +2,9 @@
 
 Every command of `chamber.permissions.PERMISSIONS` × every role a client can log in as
 (chair, vice chair, secretary, delegate: one demo member each; the operator; the public,
-with no token) × every phase of `chamber.ids.Phase` (plus "no such sitting" over HTTP) is
-sent to one real hub, over the socket AND as `POST /api/sittings/{id}/commands`. Where the
+with no token; the chair of another council) × every phase of `chamber.ids.Phase` (plus
+"no such sitting": over HTTP per command, on the socket at the hello) is sent to one real
+hub, over the socket AND as `POST /api/sittings/{id}/commands`. Where the
 table refuses every role the login holds in that phase, the answer must be the permission
 refusal; where the table allows one, the answer must not be a permission refusal (it may be
 another refusal: nothing to end, no such vote). The system role (the hub's timers) must
@@ -261,8 +262,8 @@ async def sitting_in(w: World, phase: Phase) -> str:
 Answer = tuple[str, dict[str, Any]]  # ("ok" or the refusal code, params)
 
 
-async def refused_hello(w: World, sitting: str, token: str | None) -> Answer:
-    """The error a hello is refused with; the hub must close the socket with 1008."""
+async def refused_hello(w: World, sitting: str, token: str | None, close: int = 1008) -> Answer:
+    """The error a hello is refused with; the hub must then close the socket with ``close``."""
     url = w.hub.url.replace("http", "ws", 1) + "/ws"
     async with websockets.connect(
         url,
@@ -273,7 +274,7 @@ async def refused_hello(w: World, sitting: str, token: str | None) -> Answer:
         frame = msgspec.msgpack.decode(await asyncio.wait_for(ws.recv(), TIMEOUT))
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), TIMEOUT)
-        assert ws.close_code == 1008, ws.close_code
+        assert ws.close_code == close, ws.close_code
     assert frame["t"] == "error", frame
     return str(frame["code"]), dict(frame.get("params", {}))
 
@@ -428,6 +429,16 @@ async def test_no_client_reaches_the_system_role(world: World) -> None:
                 assert status >= 400, (login, name, answer)
                 assert answer["code"] in DENIED_HTTP_PUBLIC, (login, name, answer)
                 assert answer.get("params", {}).get("role") != Role.SYSTEM.value
+
+
+async def test_no_socket_reaches_a_sitting_that_does_not_exist(world: World) -> None:
+    """The matrix's "no such sitting" column on the socket: every login's hello is refused
+    with `sitting.unknown` and the close code 4404, before any command can be sent."""
+    for login in LOGINS:
+        code, params = await refused_hello(
+            world, f"khong-co-{secrets.token_hex(4)}", world.tokens[login], close=4404
+        )
+        assert code == "sitting.unknown", (login, code, params)
 
 
 # Defect 8: an operator's HTTP `sitting.schedule` must schedule the path's sitting, with the
