@@ -13,6 +13,7 @@ import asyncio
 import itertools
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 import websockets
@@ -72,8 +73,14 @@ def as_sent(data: bytes, binary: bool, wrong_kind: bool) -> bytes | str:
 
 
 async def exchange(
-    hub: HubProcess, binary: bool, hello: bytes | None, sent: list[tuple[bytes, bool]]
+    hub: HubProcess,
+    binary: bool,
+    hello: bytes | None,
+    sent: list[tuple[bytes, bool]],
+    token: str | None = None,
 ) -> None:
+    """A conversation: a valid hello (public, or a delegate's with ``token``) or a fuzzed
+    one, then the fuzzed frames, each answered or the connection closed as documented."""
     url = hub.url.replace("http", "ws", 1) + "/ws"
     protocol = MSGPACK if binary else JSON
     async with websockets.connect(
@@ -83,7 +90,7 @@ async def exchange(
         open_timeout=TIMEOUT,
     ) as ws:
         if hello is None:
-            frame = {"t": "hello", "sitting": SITTING}
+            frame = {"t": "hello", "sitting": SITTING, "token": token}
             await ws.send(
                 msgspec.msgpack.encode(frame) if binary else msgspec.json.encode(frame).decode()
             )
@@ -110,7 +117,7 @@ async def exchange(
             if reply is None:
                 closed_as_documented(ws)
                 return
-            assert reply["t"] in {"error", "pong"}, reply  # the public can change nothing
+            assert reply["t"] in ({"error", "pong"} if token is None else REPLIES - {"welcome"})
 
 
 async def ping_works(hub: HubProcess) -> None:
@@ -139,14 +146,31 @@ def tracebacks(hub: HubProcess, since: int) -> str:
 @st.composite
 def conversations(draw: st.DrawFn) -> tuple[bool, bytes | None, list[tuple[bytes, bool]]]:
     binary = draw(st.booleans())
-    hello = draw(st.none() | frames(binary))
+    # Mostly a valid hello, so that the fuzzed frames after it are read; sometimes a fuzzed
+    # frame in its place.
+    valid_hello = draw(st.sampled_from([True, True, True, False]))
+    hello = None if valid_hello else draw(frames(binary))
     sent = draw(
-        st.lists(st.tuples(frames(binary), st.sampled_from([False] * 9 + [True])), max_size=4)
+        st.lists(
+            st.tuples(frames(binary), st.sampled_from([False] * 9 + [True])),
+            min_size=1 if valid_hello else 0,
+            max_size=4,
+        )
     )
     return binary, hello, sent
 
 
 def test_fuzzed_frames_on_a_live_socket(hub: HubProcess) -> None:
+    # A delegate's fuzzed commands reach the sequencer and the core; the public's stop at
+    # the permission check.
+    r = httpx.post(
+        hub.url + "/api/login",
+        json={"username": "db07", "password": hub.logins["db07"]},
+        timeout=TIMEOUT,
+    )
+    r.raise_for_status()
+    delegate = str(r.json()["token"])
+
     @settings(
         max_examples=200,
         deadline=None,
@@ -154,18 +178,21 @@ def test_fuzzed_frames_on_a_live_socket(hub: HubProcess) -> None:
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(conversations())
-    @example((True, None, [(b"\xa2\xff\xfe", False)]))
-    @example((True, None, [(b"\x91" * 1000 + b"\xc0", False)]))
-    @example((False, None, [(b"[" * 1000 + b"]" * 1000, False)]))
-    @example((True, b"\xa2\xff\xfe", []))
-    @example((False, b"[" * 1000 + b"]" * 1000, []))
-    @example((True, None, [(b"\xc4" + b"x" * 70_000, False)]))  # over the frame limit: 1009
-    @example((True, None, [(b"\x81\xa1t\xa4ping", True)]))  # text on a binary socket: 1003
-    @example((False, None, [(b'{"t":"ping"}', True)]))  # binary on a text socket: 1003
-    def run(conversation: tuple[bool, bytes | None, list[tuple[bytes, bool]]]) -> None:
+    @given(conversations(), st.booleans())
+    @example((True, None, [(b"\xa2\xff\xfe", False)]), False)
+    @example((True, None, [(b"\xa2\xff\xfe", False)]), True)
+    @example((True, None, [(b"\x91" * 1000 + b"\xc0", False)]), False)
+    @example((False, None, [(b"[" * 1000 + b"]" * 1000, False)]), False)
+    @example((True, b"\xa2\xff\xfe", []), False)
+    @example((False, b"[" * 1000 + b"]" * 1000, []), False)
+    @example((True, None, [(b"\xc4" + b"x" * 70_000, False)]), False)  # over the frame limit: 1009
+    @example((True, None, [(b"\x81\xa1t\xa4ping", True)]), False)  # text on a binary socket: 1003
+    @example((False, None, [(b'{"t":"ping"}', True)]), False)  # binary on a text socket: 1003
+    def run(
+        conversation: tuple[bool, bytes | None, list[tuple[bytes, bool]]], member: bool
+    ) -> None:
         since = hub.log.stat().st_size
-        asyncio.run(exchange(hub, *conversation))
+        asyncio.run(exchange(hub, *conversation, token=delegate if member else None))
         asyncio.run(ping_works(hub))
         assert not tracebacks(hub, since), tracebacks(hub, since)[-4000:]
 
