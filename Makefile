@@ -17,6 +17,11 @@ $(VENV)/.stamp: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
+# The benchmarks' extra (atheris: a libFuzzer wheel, Linux x86-64; elsewhere it needs clang).
+$(VENV)/.bench-stamp: $(VENV)/.stamp pyproject.toml
+	$(BIN)/pip install -q -e '.[test,bench]'
+	@touch $@
+
 # The web client, rebuilt only when its sources change.
 $(WEB)/dist/.stamp: $(WEB_SOURCES)
 	@if [ -f $(WEB)/package.json ]; then \
@@ -42,10 +47,11 @@ test: system-deps $(VENV)/.stamp web lint
 	$(BIN)/pytest -q -p no:cacheprovider --timeout=300 \
 		--cov=chamber --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
 
-bench: $(VENV)/.stamp web
+bench: $(VENV)/.stamp $(VENV)/.bench-stamp web
 	$(BIN)/python tests/load/bench_core.py
 	$(BIN)/python tests/load/vote_storm.py
 	$(BIN)/python tests/load/kill_storm.py --trials 200
+	$(BIN)/python tests/load/fuzz_frames.py --runs 2000000 --seconds 60
 
 clean:
 	rm -rf $(VENV) $(WEB)/dist $(WEB)/node_modules .pytest_cache .mypy_cache .ruff_cache
