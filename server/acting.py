@@ -94,11 +94,14 @@ def who_in(principal: Principal | None, state: Sitting | None) -> Who:
     return Who(audience, member.id, member.roles, principal)
 
 
-def command_check(sitting: str, command: AnyCommand, roster: Council | None = None) -> None:
-    """What the core cannot know: a command carried to sitting ``sitting`` must be about
-    it, and a sitting is scheduled with its council's roster as the registry holds it
-    (``roster``; None when the caller has no registry to compare with)."""
-    if isinstance(command, c.ScheduleSitting):
+def command_check(
+    sitting: str, command: AnyCommand, state: Sitting | None, roster: Council | None = None
+) -> None:
+    """What the core cannot know, for a sitting still to be scheduled (``state`` None): a
+    `sitting.schedule` carried to sitting ``sitting`` must be about it, with its council's
+    roster as the registry holds it (``roster``). Once the sitting exists the permission
+    table refuses any `sitting.schedule`, so the core answers that (`permission.denied`)."""
+    if state is None and isinstance(command, c.ScheduleSitting):
         if command.sitting != sitting:
             raise Refused("command.wrong_sitting", sitting=sitting, named=command.sitting)
         if roster is None or command.council != roster:

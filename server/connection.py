@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chamber import Sitting
 from chamber.projection import project_state
-from server.acting import Refused, Who, command_check, who_in
+from server.acting import Refused, Who, who_in
 from server.auth import token_hash
 from server.fanout import Conn, Room
 from server.hub import Hub, UnknownSitting
@@ -306,11 +306,6 @@ class Session:
                     "permission.denied", frame.id, command=name, role="public", state="read-only"
                 )
             )
-            return
-        try:
-            command_check(sitting, frame.cmd)
-        except Refused as refused:
-            conn.push_now(self.error(refused.code, frame.id, **refused.params))
             return
         started = time.perf_counter()
         metrics = self.hub.metrics

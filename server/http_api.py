@@ -335,10 +335,10 @@ async def command(request: Request, s: Services) -> Response:
             raise ApiError(429, "rate.limited")
         registered = (
             await roster(s, data.cmd.council.id)
-            if isinstance(data.cmd, c.ScheduleSitting)
+            if state is None and isinstance(data.cmd, c.ScheduleSitting)
             else None
         )
-        command_check(sitting, data.cmd, registered)
+        command_check(sitting, data.cmd, state, registered)
     except Refused as refused:
         status = 403 if refused.code == "auth.not_a_member" else 422
         raise ApiError(status, refused.code, **refused.params) from None

@@ -485,10 +485,6 @@ async def test_no_socket_reaches_a_sitting_that_does_not_exist(world: World) -> 
 # council's roster as the registry holds it.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7 defect 8: HTTP sitting.schedule naming another sitting is accepted today",
-)
 @pytest.mark.parametrize("other", ["fresh", "existing"])
 async def test_http_schedule_must_name_the_path_sitting(world: World, other: str) -> None:
     w = world
@@ -505,10 +501,6 @@ async def test_http_schedule_must_name_the_path_sitting(world: World, other: str
         assert (await w.http.get(f"/api/sittings/{SITTING}")).json() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7 defect 8: HTTP sitting.schedule with another council's roster is accepted",
-)
 async def test_http_schedule_must_carry_the_registry_roster(world: World) -> None:
     w = world
     path = f"duong-dan-{secrets.token_hex(4)}"
