@@ -17,6 +17,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive
 
 from chamber import AnyCommand, export
 from chamber import commands as c
@@ -31,6 +32,14 @@ from server.registry import Conflict, CouncilRow, MemberRow, NotFound, Registry,
 from server.sequencer import Outcome, wall_ms
 
 _json = msgspec.json.Encoder()
+
+# The largest body each route reads (docs/http-api.md#limits). A larger one is refused with
+# 413 before it is read (Content-Length) or as soon as the bytes read pass the limit.
+SMALL_BODY = 4 * 1024  # a login, a member's login, a council or a member
+COMMAND_BODY = 64 * 1024  # a command: as large as the socket's largest frame
+SITTING_BODY = 256 * 1024  # a new sitting: its title, agenda and rules of procedure
+FORM_BODY = 64 * 1024  # an upload's form fields and multipart envelope, beyond the file
+DRAIN = 4 * 1024 * 1024  # what is read and dropped of a refused body before it is cut off
 
 
 @dataclass
@@ -59,9 +68,17 @@ def lang_of(request: Request) -> str:
 Handler = Callable[[Request, Services], Awaitable[Response]]
 
 
-def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(
+    handler: Handler, max_body: int | None = SMALL_BODY
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route's handler with its errors answered; its body bounded to ``max_body`` bytes
+    (None: the handler bounds it itself)."""
+
     async def run(request: Request) -> Response:
         try:
+            if max_body is not None:
+                too_large = ApiError(413, "request.too_large", limit=max_body)
+                request = await bounded(request, max_body, too_large)
             return await handler(request, request.app.state.services)
         except ApiError as err:
             message = t(f"error.{err.code}", lang_of(request), **err.params)
@@ -102,10 +119,49 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return run
 
 
-async def body(request: Request, kind: type[Any]) -> Any:
-    raw = await request.body()
-    if len(raw) > 1024 * 1024:
-        raise ApiError(413, "request.too_large")
+async def bounded(request: Request, limit: int, too_large: ApiError) -> Request:
+    """The request with a body that stops at ``limit`` bytes: ``too_large`` is raised when
+    Content-Length says more, or as soon as the bytes read pass it (a chunked body), so
+    no more than ``limit`` and one chunk is ever held. A body at most ``DRAIN`` bytes over
+    is read to its end and dropped first, so that a client that sends it whole still
+    reads the answer; a larger one is cut off (the connection closes, server.security)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        if declared.isdigit() and int(declared) <= limit + DRAIN:
+            await drain(request.receive, int(declared))
+        raise too_large
+    seen = 0
+
+    async def receive() -> Message:
+        nonlocal seen
+        message = await request.receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                if message.get("more_body", False):
+                    await drain(request.receive, limit + DRAIN - seen)
+                raise too_large
+        return message
+
+    return Request(request.scope, receive)
+
+
+async def drain(receive: Receive, budget: int) -> None:
+    """Reads and drops the rest of a refused body, ``budget`` bytes at most."""
+    while budget >= 0:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        budget -= len(message.get("body", b""))
+
+
+async def body(request: Request, kind: type[Any], *, optional: bool = False) -> Any:
+    """The JSON body as ``kind``, read as a stream within the route's limit (`endpoint`);
+    an ``optional`` body may be empty: ``kind()`` then."""
+    chunks = [chunk async for chunk in request.stream()]
+    raw = b"".join(chunks)
+    if optional and not raw.strip():
+        return kind()
     try:
         return msgspec.json.decode(raw, type=kind)
     except msgspec.DecodeError as err:
@@ -344,20 +400,19 @@ def page_count(data: bytes, media_type: str) -> int:
 
 
 async def upload_document(request: Request, s: Services) -> Response:
+    too_large = ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
+    request = await bounded(request, s.max_upload_bytes + FORM_BODY, too_large)  # first
     await operator(request, s)
     sitting = request.path_params["sitting"]
     state = (await s.hub.sequencer(sitting)).state  # UnknownSitting (404) before any work
     assert state is not None
-    size = int(request.headers.get("content-length", "0") or 0)
-    if size > s.max_upload_bytes:
-        raise ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
-    form = await request.form(max_files=1, max_fields=8, max_part_size=s.max_upload_bytes)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise ApiError(422, "request.invalid", detail="file")
-    data = await upload.read()
+    async with request.form(max_files=1, max_fields=8, max_part_size=FORM_BODY) as form:
+        upload = form.get("file")  # its spooled copy is closed when the block ends
+        if upload is None or isinstance(upload, str):
+            raise ApiError(422, "request.invalid", detail="file")
+        data = await upload.read()
     if len(data) > s.max_upload_bytes:
-        raise ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
+        raise too_large
     media_type = upload.content_type or "application/octet-stream"
     if media_type not in {"application/pdf", "image/png", "image/jpeg"}:
         raise ApiError(415, "doc.bad_type", media_type=media_type)
@@ -475,7 +530,7 @@ async def member_login(request: Request, s: Services) -> Response:
     """Create or reset a member's login; the password is shown this once."""
     await operator(request, s)
     member = await asyncio.to_thread(s.registry.member, request.path_params["member"])
-    data = await body(request, LoginRequest) if await request.body() else LoginRequest()
+    data = await body(request, LoginRequest, optional=True)
     existing = await asyncio.to_thread(s.registry.login_of, "member", member.id)
     username = data.username or (existing.username if existing else member.id)
     password = await asyncio.to_thread(
@@ -489,11 +544,17 @@ def routes() -> list[Route]:
         Route("/api/login", endpoint(login), methods=["POST"]),
         Route("/api/logout", endpoint(logout), methods=["POST"]),
         Route("/api/sittings", endpoint(sittings), methods=["GET"]),
-        Route("/api/sittings", endpoint(create_sitting), methods=["POST"]),
+        Route("/api/sittings", endpoint(create_sitting, SITTING_BODY), methods=["POST"]),
         Route("/api/sittings/{sitting}", endpoint(sitting_state), methods=["GET"]),
         Route("/api/sittings/{sitting}/log", endpoint(sitting_log), methods=["GET"]),
-        Route("/api/sittings/{sitting}/commands", endpoint(command), methods=["POST"]),
-        Route("/api/sittings/{sitting}/documents", endpoint(upload_document), methods=["POST"]),
+        Route(
+            "/api/sittings/{sitting}/commands", endpoint(command, COMMAND_BODY), methods=["POST"]
+        ),
+        Route(
+            "/api/sittings/{sitting}/documents",
+            endpoint(upload_document, None),  # bounded by the upload limit, in the handler
+            methods=["POST"],
+        ),
         Route("/api/documents/{digest}", endpoint(document), methods=["GET"]),
         Route("/api/councils", endpoint(councils), methods=["GET", "POST"]),
         Route("/api/councils/{council}/members", endpoint(members), methods=["GET", "POST"]),
