@@ -465,11 +465,22 @@ async def document(request: Request, s: Services) -> Response:
         data = await asyncio.to_thread((s.documents / digest).read_bytes)
     except (NotFound, FileNotFoundError):
         raise ApiError(404, "doc.unknown") from None
-    return Response(
-        data,
-        media_type=media_type,
-        headers={"cache-control": "public, max-age=31536000, immutable"},
-    )
+    return Response(data, media_type=media_type, headers=document_headers(digest, media_type))
+
+
+# A document is served as data, never as a page: a PDF is downloaded, an image shown
+# inline, and neither may run script or load anything if opened directly (docs/http-api.md).
+EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+
+
+def document_headers(digest: str, media_type: str) -> dict[str, str]:
+    disposition = "inline" if media_type.startswith("image/") else "attachment"
+    name = f"{digest}.{EXTENSIONS.get(media_type, 'bin')}"
+    return {
+        "cache-control": "public, max-age=31536000, immutable",
+        "content-disposition": f'{disposition}; filename="{name}"',
+        "content-security-policy": "default-src 'none'; sandbox",
+    }
 
 
 # Councils, members, logins (operator)

@@ -123,3 +123,65 @@ def test_an_image_too_large_to_decode_safely_is_refused(
     assert r.json()["code"] == "doc.image_too_large"
     assert r.json()["params"]["max_pixels"] == 40_000_000
     assert stored(hub) == files
+
+
+@pytest.mark.parametrize(
+    ("data", "media_type", "disposition"),
+    [
+        (PDF, "application/pdf", "attachment"),
+        (png(), "image/png", "inline"),
+        (jpeg(), "image/jpeg", "inline"),
+    ],
+    ids=["pdf", "png", "jpeg"],
+)
+def test_real_documents_are_stored_and_served_as_data_not_pages(
+    hub: HubProcess, data: bytes, media_type: str, disposition: str
+) -> None:
+    r = upload(hub, data, media_type, name="tai-lieu")
+    assert r.status_code == 201, r.text
+    digest = r.json()["hash"]
+    assert r.json()["pages"] == (2 if media_type == "application/pdf" else 1)
+    served = httpx.get(f"{hub.url}/api/documents/{digest}")
+    assert served.status_code == 200 and served.content == data
+    assert served.headers["content-type"] == media_type
+    assert served.headers["content-disposition"].startswith(disposition + "; filename=")
+    assert served.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["referrer-policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/gallery/",
+        "/no-such-page",
+        "/api/sittings",
+        f"/api/sittings/{SITTING}",
+        "/api/councils",  # 401
+        "/api/documents/" + "0" * 64,  # 404
+        "/healthz",
+    ],
+)
+def test_every_answer_carries_the_security_headers(hub: HubProcess, path: str) -> None:
+    r = httpx.get(hub.url + path)
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-frame-options"] == "DENY"
+    directives = (d.split(" ", 1) for d in r.headers["content-security-policy"].split("; "))
+    policy = {d[0]: d[1] if len(d) > 1 else "" for d in directives}
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"  # no inline script, no eval
+    assert policy["object-src"] == "'none'"
+    assert f"ws://127.0.0.1:{hub.port}" in policy["connect-src"].split()
+    if path.startswith("/api/"):
+        assert r.headers["cache-control"] == "no-store"
+
+
+def test_an_api_answer_to_a_post_carries_the_headers(hub: HubProcess) -> None:
+    r = httpx.post(hub.url + "/api/login", json={"username": "nobody", "password": "wrong"})
+    assert r.status_code == 401
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["cache-control"] == "no-store"
