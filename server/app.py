@@ -22,7 +22,7 @@ from server.hub import Hub
 from server.journal import SqliteJournal
 from server.metrics import Metrics
 from server.registry import Registry
-from server.security import CloseUnreadBody, SecurityHeaders
+from server.security import SecurityHeaders, UnreadBody
 
 VERSION = "0.1.0"
 
@@ -73,7 +73,7 @@ def create_app(config: Config) -> Starlette:
     ]
     if config.web.is_dir():
         routes.append(Mount("/", StaticFiles(directory=config.web, html=True), name="web"))
-    middleware = [Middleware(SecurityHeaders), Middleware(CloseUnreadBody)]
+    middleware = [Middleware(SecurityHeaders), Middleware(UnreadBody)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.services = services
     app.state.config = config

@@ -16,7 +16,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Message, Receive
+from starlette.types import Message
 
 from chamber import AnyCommand, export
 from chamber import commands as c
@@ -29,6 +29,7 @@ from server.auth import Auth, LoginFailed, Principal, RateLimited
 from server.hub import Hub, UnknownSitting
 from server.i18n import negotiate, t
 from server.registry import Conflict, CouncilRow, MemberRow, NotFound, Registry, SittingRow
+from server.security import BODY_LIMIT
 from server.sequencer import Outcome, wall_ms
 
 _json = msgspec.json.Encoder()
@@ -39,7 +40,6 @@ SMALL_BODY = 4 * 1024  # a login, a member's login, a council or a member
 COMMAND_BODY = 64 * 1024  # a command: as large as the socket's largest frame
 SITTING_BODY = 256 * 1024  # a new sitting: its title, agenda and rules of procedure
 FORM_BODY = 64 * 1024  # an upload's form fields and multipart envelope, beyond the file
-DRAIN = 4 * 1024 * 1024  # what is read and dropped of a refused body before it is cut off
 
 
 @dataclass
@@ -78,7 +78,7 @@ def endpoint(
         try:
             if max_body is not None:
                 too_large = ApiError(413, "request.too_large", limit=max_body)
-                request = await bounded(request, max_body, too_large)
+                request = bounded(request, max_body, too_large)
             return await handler(request, request.app.state.services)
         except ApiError as err:
             message = t(f"error.{err.code}", lang_of(request), **err.params)
@@ -119,16 +119,14 @@ def endpoint(
     return run
 
 
-async def bounded(request: Request, limit: int, too_large: ApiError) -> Request:
+def bounded(request: Request, limit: int, too_large: ApiError) -> Request:
     """The request with a body that stops at ``limit`` bytes: ``too_large`` is raised when
     Content-Length says more, or as soon as the bytes read pass it (a chunked body), so
-    no more than ``limit`` and one chunk is ever held. A body at most ``DRAIN`` bytes over
-    is read to its end and dropped first, so that a client that sends it whole still
-    reads the answer; a larger one is cut off (the connection closes, server.security)."""
+    no more than ``limit`` and one chunk is ever held. What is left of the body is
+    dropped or cut off by server.security.UnreadBody."""
+    request.scope[BODY_LIMIT] = limit
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        if declared.isdigit() and int(declared) <= limit + DRAIN:
-            await drain(request.receive, int(declared))
         raise too_large
     seen = 0
 
@@ -138,21 +136,10 @@ async def bounded(request: Request, limit: int, too_large: ApiError) -> Request:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
-                if message.get("more_body", False):
-                    await drain(request.receive, limit + DRAIN - seen)
                 raise too_large
         return message
 
     return Request(request.scope, receive)
-
-
-async def drain(receive: Receive, budget: int) -> None:
-    """Reads and drops the rest of a refused body, ``budget`` bytes at most."""
-    while budget >= 0:
-        message = await receive()
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return
-        budget -= len(message.get("body", b""))
 
 
 async def body(request: Request, kind: type[Any], *, optional: bool = False) -> Any:
@@ -389,7 +376,7 @@ async def command(request: Request, s: Services) -> Response:
 
 async def upload_document(request: Request, s: Services) -> Response:
     too_large = ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
-    request = await bounded(request, s.max_upload_bytes + FORM_BODY, too_large)  # first
+    request = bounded(request, s.max_upload_bytes + FORM_BODY, too_large)  # first
     await operator(request, s)
     sitting = request.path_params["sitting"]
     state = (await s.hub.sequencer(sitting)).state  # UnknownSitting (404) before any work

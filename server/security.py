@@ -35,6 +35,8 @@ HEADERS = {
     "cross-origin-resource-policy": "same-origin",
     "permissions-policy": "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()",
 }
+DRAIN = 4 * 1024 * 1024  # how far over its route's limit an unread body is still read
+BODY_LIMIT = "nghitruong.body_limit"  # the scope key where a route states its body limit
 HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -79,10 +81,14 @@ def headers_get(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class CloseUnreadBody:
+class UnreadBody:
     """An answer given before the request's body was read to its end (a refusal, a 413
-    at the route's limit) closes the connection: the hub neither reads nor drains the
-    rest, however large."""
+    at the route's limit): a body at most ``DRAIN`` bytes over the route's limit (which
+    the route puts in the scope as ``BODY_LIMIT``) is read to its end and dropped before
+    the answer goes out, so that a client still sending it reads the answer on a
+    connection that stays open; the rest of a larger one is never read: the answer
+    closes the connection. With ``expect: 100-continue`` nothing unread was sent: it
+    closes too."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -91,22 +97,44 @@ class CloseUnreadBody:
         if scope["type"] != "http" or not has_body(scope):
             await self.app(scope, receive, send)
             return
-        ended = False
+        body = Body(scope, receive)
 
-        async def receive_watched() -> Message:
-            nonlocal ended
-            message = await receive()
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                ended = True
-            return message
-
-        async def send_closing(message: Message) -> None:
-            if message["type"] == "http.response.start" and not ended:
+        async def send_after_body(message: Message) -> None:
+            if message["type"] == "http.response.start" and not await body.drained():
                 message.setdefault("headers", [])
                 MutableHeaders(scope=message)["connection"] = "close"
             await send(message)
 
-        await self.app(scope, receive_watched, send_closing)
+        await self.app(scope, body.receive, send_after_body)
+
+
+class Body:
+    """A request's body as the app reads it: how much was read, whether to its end."""
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        self.scope, self.receive_next = scope, receive
+        self.seen, self.ended = 0, False
+
+    async def receive(self) -> Message:
+        message = await self.receive_next()
+        self.seen += len(message.get("body", b""))
+        self.ended = message["type"] != "http.request" or not message.get("more_body", False)
+        return message
+
+    async def drained(self) -> bool:
+        """True if the body was read to its end, or is now: one of at most the route's
+        limit and ``DRAIN`` is read and dropped."""
+        if self.ended:
+            return True
+        if headers_get(self.scope, b"expect") is not None:
+            return False
+        budget = int(self.scope.get(BODY_LIMIT, 0)) + DRAIN
+        declared = headers_get(self.scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > budget):
+            return False
+        while not self.ended and self.seen <= budget:
+            await self.receive()
+        return self.ended
 
 
 def has_body(scope: Scope) -> bool:
