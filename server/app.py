@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -23,6 +24,7 @@ from server.hub import Hub
 from server.journal import SqliteJournal
 from server.metrics import Metrics
 from server.registry import Registry
+from server.security import SecurityHeaders, UnreadBody
 from server.sequencer import wall_ms
 from server.sessions import SessionWatch
 
@@ -93,7 +95,8 @@ def create_app(config: Config) -> Starlette:
     ]
     if config.web.is_dir():
         routes.append(Mount("/", StaticFiles(directory=config.web, html=True), name="web"))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [Middleware(SecurityHeaders), Middleware(UnreadBody)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.services = services
     app.state.config = config
     return app

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import os
 import secrets
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
 
 from chamber import AnyCommand, export
 from chamber import commands as c
@@ -24,15 +24,24 @@ from chamber.ids import CouncilId, DocHash, ItemId, MemberId, Role
 from chamber.model import AgendaItem, Council, Guest, Member
 from chamber.projection import Audience, project_state
 from chamber.rules import Rules
+from server import doctypes
 from server.acting import Refused, command_check, who_in
 from server.auth import Auth, LoginFailed, Principal, RateLimited
 from server.hub import Hub, UnknownSitting
 from server.i18n import negotiate, t
 from server.registry import Conflict, CouncilRow, MemberRow, NotFound, Registry, SittingRow
+from server.security import BODY_LIMIT
 from server.sequencer import Outcome, wall_ms
 from server.sessions import SessionWatch
 
 _json = msgspec.json.Encoder()
+
+# The largest body each route reads (docs/http-api.md#limits). A larger one is refused with
+# 413 before it is read (Content-Length) or as soon as the bytes read pass the limit.
+SMALL_BODY = 4 * 1024  # a login, a member's login, a council or a member
+COMMAND_BODY = 64 * 1024  # a command: as large as the socket's largest frame
+SITTING_BODY = 256 * 1024  # a new sitting: its title, agenda and rules of procedure
+FORM_BODY = 64 * 1024  # an upload's form fields and multipart envelope, beyond the file
 
 
 @dataclass
@@ -62,9 +71,17 @@ def lang_of(request: Request) -> str:
 Handler = Callable[[Request, Services], Awaitable[Response]]
 
 
-def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(
+    handler: Handler, max_body: int | None = SMALL_BODY
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route's handler with its errors answered; its body bounded to ``max_body`` bytes
+    (None: the handler bounds it itself)."""
+
     async def run(request: Request) -> Response:
         try:
+            if max_body is not None:
+                too_large = ApiError(413, "request.too_large", limit=max_body)
+                request = bounded(request, max_body, too_large)
             return await handler(request, request.app.state.services)
         except ApiError as err:
             message = t(f"error.{err.code}", lang_of(request), **err.params)
@@ -108,10 +125,36 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     return run
 
 
-async def body(request: Request, kind: type[Any]) -> Any:
-    raw = await request.body()
-    if len(raw) > 1024 * 1024:
-        raise ApiError(413, "request.too_large")
+def bounded(request: Request, limit: int, too_large: ApiError) -> Request:
+    """The request with a body that stops at ``limit`` bytes: ``too_large`` is raised when
+    Content-Length says more, or as soon as the bytes read pass it (a chunked body), so
+    no more than ``limit`` and one chunk is ever held. What is left of the body is
+    dropped or cut off by server.security.UnreadBody."""
+    request.scope[BODY_LIMIT] = limit
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise too_large
+    seen = 0
+
+    async def receive() -> Message:
+        nonlocal seen
+        message = await request.receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large
+        return message
+
+    return Request(request.scope, receive)
+
+
+async def body(request: Request, kind: type[Any], *, optional: bool = False) -> Any:
+    """The JSON body as ``kind``, read as a stream within the route's limit (`endpoint`);
+    an ``optional`` body may be empty: ``kind()`` then."""
+    chunks = [chunk async for chunk in request.stream()]
+    raw = b"".join(chunks)
+    if optional and not raw.strip():
+        return kind()
     try:
         return msgspec.json.decode(raw, type=kind)
     except msgspec.DecodeError as err:
@@ -351,37 +394,26 @@ async def command(request: Request, s: Services) -> Response:
 # Documents
 
 
-def page_count(data: bytes, media_type: str) -> int:
-    if media_type != "application/pdf":
-        return 1
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        return len(PdfReader(io.BytesIO(data)).pages)
-    except (PdfReadError, ValueError, OSError) as err:
-        raise ApiError(422, "doc.unreadable") from err
-
-
 async def upload_document(request: Request, s: Services) -> Response:
+    too_large = ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
+    request = bounded(request, s.max_upload_bytes + FORM_BODY, too_large)  # first
     await operator(request, s)
     sitting = request.path_params["sitting"]
     state = (await s.hub.sequencer(sitting)).state  # UnknownSitting (404) before any work
     assert state is not None
-    size = int(request.headers.get("content-length", "0") or 0)
-    if size > s.max_upload_bytes:
-        raise ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
-    form = await request.form(max_files=1, max_fields=8, max_part_size=s.max_upload_bytes)
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise ApiError(422, "request.invalid", detail="file")
-    data = await upload.read()
+    async with request.form(max_files=1, max_fields=8, max_part_size=FORM_BODY) as form:
+        upload = form.get("file")  # its spooled copy is closed when the block ends
+        if upload is None or isinstance(upload, str):
+            raise ApiError(422, "request.invalid", detail="file")
+        data = await upload.read()
     if len(data) > s.max_upload_bytes:
-        raise ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
+        raise too_large
     media_type = upload.content_type or "application/octet-stream"
-    if media_type not in {"application/pdf", "image/png", "image/jpeg"}:
-        raise ApiError(415, "doc.bad_type", media_type=media_type)
-    pages = page_count(data, media_type)
+    try:  # the content must be what it is declared to be; nothing is stored before
+        pages = await asyncio.to_thread(doctypes.inspect, data, media_type)
+    except doctypes.Refused as err:
+        status = {"doc.bad_type": 415, "doc.type_mismatch": 415}.get(err.code, 422)
+        raise ApiError(status, err.code, **err.params) from err
     digest, created = await store_document(s, data)
     title = str(form.get("title") or upload.filename or digest[:12])
     item = form.get("item")
@@ -440,11 +472,22 @@ async def document(request: Request, s: Services) -> Response:
         data = await asyncio.to_thread((s.documents / digest).read_bytes)
     except (NotFound, FileNotFoundError):
         raise ApiError(404, "doc.unknown") from None
-    return Response(
-        data,
-        media_type=media_type,
-        headers={"cache-control": "public, max-age=31536000, immutable"},
-    )
+    return Response(data, media_type=media_type, headers=document_headers(digest, media_type))
+
+
+# A document is served as data, never as a page: a PDF is downloaded, an image shown
+# inline, and neither may run script or load anything if opened directly (docs/http-api.md).
+EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+
+
+def document_headers(digest: str, media_type: str) -> dict[str, str]:
+    disposition = "inline" if media_type.startswith("image/") else "attachment"
+    name = f"{digest}.{EXTENSIONS.get(media_type, 'bin')}"
+    return {
+        "cache-control": "public, max-age=31536000, immutable",
+        "content-disposition": f'{disposition}; filename="{name}"',
+        "content-security-policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
+    }
 
 
 # Councils, members, logins (operator)
@@ -495,7 +538,7 @@ async def member_login(request: Request, s: Services) -> Response:
     """Create or reset a member's login; the password is shown this once."""
     await operator(request, s)
     member = await asyncio.to_thread(s.registry.member, request.path_params["member"])
-    data = await body(request, LoginRequest) if await request.body() else LoginRequest()
+    data = await body(request, LoginRequest, optional=True)
     existing = await asyncio.to_thread(s.registry.login_of, "member", member.id)
     username = data.username or (existing.username if existing else member.id)
     password = await asyncio.to_thread(
@@ -509,11 +552,17 @@ def routes() -> list[Route]:
         Route("/api/login", endpoint(login), methods=["POST"]),
         Route("/api/logout", endpoint(logout), methods=["POST"]),
         Route("/api/sittings", endpoint(sittings), methods=["GET"]),
-        Route("/api/sittings", endpoint(create_sitting), methods=["POST"]),
+        Route("/api/sittings", endpoint(create_sitting, SITTING_BODY), methods=["POST"]),
         Route("/api/sittings/{sitting}", endpoint(sitting_state), methods=["GET"]),
         Route("/api/sittings/{sitting}/log", endpoint(sitting_log), methods=["GET"]),
-        Route("/api/sittings/{sitting}/commands", endpoint(command), methods=["POST"]),
-        Route("/api/sittings/{sitting}/documents", endpoint(upload_document), methods=["POST"]),
+        Route(
+            "/api/sittings/{sitting}/commands", endpoint(command, COMMAND_BODY), methods=["POST"]
+        ),
+        Route(
+            "/api/sittings/{sitting}/documents",
+            endpoint(upload_document, None),  # bounded by the upload limit, in the handler
+            methods=["POST"],
+        ),
         Route("/api/documents/{digest}", endpoint(document), methods=["GET"]),
         Route("/api/councils", endpoint(councils), methods=["GET", "POST"]),
         Route("/api/councils/{council}/members", endpoint(members), methods=["GET", "POST"]),

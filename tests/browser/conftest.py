@@ -198,6 +198,27 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
             proc.stdout.close()
 
 
+class Watched:
+    """The browser, whose every context reports the page's Content-Security-Policy
+    violations (Chromium logs each to the console) into ``violations``."""
+
+    def __init__(self, browser: Any) -> None:
+        self.browser = browser
+        self.violations: list[str] = []
+
+    def new_context(self, **options: Any) -> Any:
+        ctx = self.browser.new_context(**options)
+        ctx.on("console", self.console)
+        return ctx
+
+    def console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(message.text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.browser, name)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright import sync_api
@@ -207,8 +228,19 @@ def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
         # launch() gives every run a fresh temporary user-data-dir.
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
+        yield Watched(b)
         b.close()
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test fails if a page it opened broke the hub's Content-Security-Policy."""
+    watched = request.getfixturevalue("browser") if "browser" in request.fixturenames else None
+    if watched is not None:
+        watched.violations.clear()
+    yield
+    if watched is not None:
+        assert not watched.violations, "CSP violations:\n" + "\n".join(watched.violations)
 
 
 @pytest.fixture

@@ -194,7 +194,7 @@ async def test_operator_http_api_refuses_bad_input(hub: HubProcess) -> None:
         r = await http.post(
             f"/api/sittings/{SITTING}/documents",
             headers=auth,
-            files={"file": ("x.pdf", b"not a pdf", "application/pdf")},
+            files={"file": ("x.pdf", b"%PDF-1.4 not a pdf", "application/pdf")},
         )
         assert r.status_code == 422 and r.json()["code"] == "doc.unreadable"
         r = await http.post(
