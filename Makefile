@@ -45,6 +45,7 @@ test: system-deps $(VENV)/.stamp web lint
 bench: $(VENV)/.stamp web
 	$(BIN)/python tests/load/bench_core.py
 	$(BIN)/python tests/load/vote_storm.py
+	$(BIN)/python tests/load/probe_hardening.py
 
 clean:
 	rm -rf $(VENV) $(WEB)/dist $(WEB)/node_modules .pytest_cache .mypy_cache .ruff_cache
