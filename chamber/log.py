@@ -11,6 +11,14 @@ the escapes JSON requires. The chain::
 
 hashes are written as lowercase hex. A record as exported is the canonical object plus
 ``"hash"``; to check one offline, drop ``hash``, re-encode canonically and chain.
+
+An export is always a prefix of the chain, records 1..n whole: ``head`` is the hash of
+record n, and ``complete`` says whether n is the last record of the log. An audience that
+may not see a record yet (a ballot of a vote still open: chamber/projection.py
+``project_log``) gets the records before it, and ``held_back`` names it (``seq``), says
+why (``reason``) and which vote. A prefix of a valid chain verifies on its own; a record
+is never altered or replaced by a placeholder, so nothing is asserted that cannot be
+checked. Exports written before ``complete`` existed are complete.
 """
 
 from __future__ import annotations
@@ -115,12 +123,23 @@ def replay(records: Iterable[Record], ballot_box: BallotBox | None = None) -> Si
     return state
 
 
+class HeldBack(Struct, frozen=True, kw_only=True):
+    """Where an export stops short of the log: ``seq`` is the first record left out, and
+    every later one is left out too."""
+
+    seq: int
+    reason: str  # "vote.open", "vote.cancelled": the ballots of that vote are not public yet
+    vote: str
+
+
 class Verification(Struct, frozen=True, kw_only=True):
     ok: bool
     count: int
     head: str
     problem: str = ""  # altered, missing, reordered, sitting, envelope, format
     seq: int | None = None
+    complete: bool = True  # False: the export says it stops before the end of the log
+    held_back: HeldBack | None = None
 
 
 def _check(items: Iterable[tuple[int, str, str, bytes]]) -> Verification:
@@ -153,12 +172,27 @@ def verify(records: Iterable[Record]) -> Verification:
     )
 
 
+def _held_back(data: dict[str, object]) -> HeldBack | None:
+    """The export's ``held_back`` (absent in exports that predate it: complete)."""
+    raw = data.get("held_back")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise TypeError("held_back")
+    return HeldBack(seq=int(raw["seq"]), reason=str(raw["reason"]), vote=str(raw["vote"]))
+
+
 def verify_export(document: bytes) -> Verification:
     """Verify an exported log (JSON) without the schema: each record's canonical bytes are
     re-derived from its JSON object, so any reader can check a log of any version. The
-    envelope must agree with the chain: its format, sitting and head hash."""
+    envelope must agree with the chain: its format, sitting and head hash, and, for an
+    export that stops short of the log, the record it says it held back (the next one)."""
     try:
         data = msgspec.json.decode(document)
+        complete = data.get("complete", True)
+        held = _held_back(data)
+        if not isinstance(complete, bool):
+            raise TypeError("complete")
         raw = data["records"]
         items = [
             (
@@ -176,23 +210,30 @@ def verify_export(document: bytes) -> Verification:
     if not result.ok:
         return result
     sitting = items[0][1] if items else ""
-    if envelope != (FORMAT, sitting, result.head):
+    stated = complete is (held is None) and (held is None or held.seq == result.count + 1)
+    if envelope != (FORMAT, sitting, result.head) or not stated:
         return Verification(ok=False, count=result.count, head=result.head, problem="envelope")
-    return result
+    return msgspec.structs.replace(result, complete=complete, held_back=held)
 
 
-def export(records: Iterable[Record]) -> bytes:
-    """The exported log: JSON with each record and its hash."""
+def export(
+    records: Iterable[Record], held_back: HeldBack | None = None, audience: str = ""
+) -> bytes:
+    """The exported log: JSON with each record and its hash; ``held_back`` when the records
+    stop before the end of the log (they must then be the prefix before it), and the
+    ``audience`` it was cut for."""
     rows = list(records)
-    return msgspec.json.encode(
-        {
-            "format": FORMAT,
-            "sitting": rows[0].sitting if rows else "",
-            "head": rows[-1].hash if rows else "",
-            "records": rows,
-        },
-        order="sorted",
-    )
+    document: dict[str, object] = {
+        "format": FORMAT,
+        "sitting": rows[0].sitting if rows else "",
+        "head": rows[-1].hash if rows else "",
+        "records": rows,
+        "complete": held_back is None,
+        "held_back": held_back,
+    }
+    if audience:
+        document["audience"] = audience
+    return msgspec.json.encode(document, order="sorted")
 
 
 def decode_record(raw: bytes) -> Record:
