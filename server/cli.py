@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from chamber import verify_export
-from server.i18n import t
+from server.i18n import catalogue, t
 
 
 def _verify(argv: list[str]) -> int:
@@ -32,6 +32,11 @@ def _verify(argv: list[str]) -> int:
     result = verify_export(document)
     if result.ok:
         print(t("cli.verify.ok", args.lang, count=result.count, head=result.head))
+        if result.held_back is not None:
+            held = result.held_back
+            key = f"cli.verify.held.{held.reason}"
+            reason = t(key, args.lang) if key in catalogue(args.lang) else held.reason
+            print(t("cli.verify.partial", args.lang, seq=held.seq, reason=reason, vote=held.vote))
         return 0
     print(
         t(

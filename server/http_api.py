@@ -21,11 +21,12 @@ from starlette.types import Message
 from chamber import AnyCommand, export
 from chamber import commands as c
 from chamber.ids import CouncilId, DocHash, ItemId, MemberId, Role
+from chamber.log import load
 from chamber.model import AgendaItem, Council, Guest, Member
-from chamber.projection import Audience, project_state
+from chamber.projection import Audience, project_log, project_state
 from chamber.rules import Rules
 from server import doctypes
-from server.acting import Refused, command_check, who_in
+from server.acting import PUBLIC, Refused, command_check, who_in
 from server.auth import Auth, LoginFailed, Principal, RateLimited
 from server.hub import Hub, UnknownSitting
 from server.i18n import negotiate, t
@@ -318,16 +319,27 @@ async def sitting_state(request: Request, s: Services) -> Response:
 
 
 async def sitting_log(request: Request, s: Services) -> Response:
+    """The log as the request's audience may have it (chamber/projection.py `project_log`):
+    anyone gets the public prefix; a bearer token, its principal's (a presiding member or
+    an operator: the whole log). A token that does not resolve is refused, not demoted."""
     sitting = request.path_params["sitting"]
-    await s.hub.sequencer(sitting)
-    from chamber.log import load
-
+    state = (await s.hub.sequencer(sitting)).state
+    who = PUBLIC
+    if "authorization" in request.headers:
+        try:
+            who = who_in(await principal(request, s), state)
+        except Refused as refused:
+            raise ApiError(403, refused.code, **refused.params) from None
     stored = await s.hub.journal.read(sitting)
-    records = [load(r.payload, r.hash) for r in stored]
+    view = project_log([load(r.payload, r.hash) for r in stored], who.audience, who.member)
     return Response(
-        export(records),
+        export(view.records, view.held_back, who.audience.value),
         media_type="application/json",
-        headers={"content-disposition": f'attachment; filename="{sitting}.log.json"'},
+        headers={
+            "content-disposition": f'attachment; filename="{sitting}.log.json"',
+            "cache-control": "no-store",
+            "vary": "authorization",
+        },
     )
 
 

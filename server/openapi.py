@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chamber import Sitting
-from chamber.log import Record
+from chamber.log import HeldBack, Record
 from server import http_api as api
 from server.registry import CouncilRow, MemberRow
 
@@ -64,12 +64,17 @@ class Created(msgspec.Struct):
 
 
 class LogExport(msgspec.Struct):
-    """The exported log (chamber/log.py `export`), verifiable with `nghitruong verify`."""
+    """The exported log (chamber/log.py `export`), verifiable with `nghitruong verify`: the
+    records 1..n the request's audience may have; `head` is record n's hash; `held_back`
+    names the first record left out, and why, when `complete` is false."""
 
     format: str
     sitting: str
     head: str
     records: list[Record]
+    complete: bool
+    held_back: HeldBack | None
+    audience: Literal["public", "delegate", "chair"]
 
 
 class Applied(msgspec.Struct):
@@ -125,7 +130,7 @@ class Upload(msgspec.Struct):
 
 # Operations
 
-Auth = Literal["none", "any", "operator"]
+Auth = Literal["none", "optional", "any", "operator"]
 
 WHY = {
     400: "Malformed multipart form (more than one file or 8 fields); plain text.",
@@ -165,8 +170,8 @@ OPS: tuple[Op, ...] = (
        (*OPERATOR, 404, 409, *JSON_BODY), api.NewSitting),
     Op("get", "/api/sittings/{sitting}", "The sitting's public state", "none", (200, Sitting),
        (404,)),
-    Op("get", "/api/sittings/{sitting}/log", "The sitting's log with its hash chain", "none",
-       (200, LogExport), (404,)),
+    Op("get", "/api/sittings/{sitting}/log", "The sitting's log, as far as the audience may see",
+       "optional", (200, LogExport), (401, 403, 404)),
     Op("post", "/api/sittings/{sitting}/commands", "A command, as a `cmd` frame would send it",
        "any", (200, Applied), (401, 403, 404, 409, *JSON_BODY, 429), api.CommandBody),
     Op("post", "/api/sittings/{sitting}/documents", "Upload and register a document",
@@ -248,11 +253,17 @@ def build() -> dict[str, Any]:
     return result
 
 
+SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    "none": [],
+    "optional": [{}, {"bearer": []}],  # anyone; a token changes the answer
+}
+
+
 def _operation(op: Op, schema_of: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "operationId": f"{op.method}{re.sub(r'[^A-Za-z0-9]+', '_', op.path).rstrip('_')}",
         "summary": op.summary,
-        "security": [] if op.auth == "none" else [{"bearer": []}],
+        "security": SECURITY.get(op.auth, [{"bearer": []}]),
     }
     names = re.findall(r"{(\w+)}", op.path)
     if names:

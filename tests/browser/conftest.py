@@ -132,7 +132,9 @@ class Hub:
             assert answer.get("ok"), answer
 
     def log(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.http("GET", f"/api/sittings/{self.sitting}/log")
+        """The whole log, as the operator gets it (the public's stops before open ballots)."""
+        path = f"/api/sittings/{self.sitting}/log"
+        result: dict[str, Any] = self.http("GET", path, token=self.token("vanhanh"))
         return result
 
 
