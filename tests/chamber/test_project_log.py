@@ -174,8 +174,9 @@ def test_a_delegate_who_alone_has_voted_gets_the_head() -> None:
 
 
 def test_the_head_of_an_open_ballot_would_give_the_choice_away() -> None:
-    """Why the head is withheld: from the public prefix's head and the next head, a few
-    hundred guesses (member × option, the time from the seq's neighbours) find the ballot."""
+    """Why the head is withheld: from the public prefix's head and the next head, guesses of
+    member × option find the ballot (here the time is known; on a live hub it lies in the
+    few thousand milliseconds between two snapshots: a few million hashes)."""
     p, vid, first = voting()
     prefix, ballot = p.records[first - 2], p.records[first - 1]
     q = next(iter(p.s.motions))
