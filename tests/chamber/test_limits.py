@@ -13,7 +13,7 @@ from chamber import ChamberError, ids, limits
 from chamber import commands as c
 from chamber.commands import AnyCommand
 from chamber.ids import ItemId, MemberId, Role, TurnKind
-from chamber.model import Council, Member
+from chamber.model import Council, Guest, Member
 from chamber.rules import PRESETS
 from tests.chamber.play import Play, council
 
@@ -181,3 +181,22 @@ def test_a_roster_past_its_bound_cannot_be_scheduled() -> None:
     p.do(c.AddItem(title="ệ" * limits.TITLE_MAX))
     assert any(i.title == "ệ" * limits.TITLE_MAX for i in p.s.agenda)
     assert ItemId("i-report") in {i.id for i in p.s.agenda}
+
+
+def test_the_agenda_and_the_guests_grow_only_to_their_bounds() -> None:
+    """What a schedule may list, commands may not grow past: a reorder must list every
+    item, so the agenda stays within its bound."""
+    p = Play()
+    for n in range(limits.AGENDA_MAX - len(p.s.agenda)):
+        p.do(c.AddItem(title=f"Nội dung {n}"))
+    with pytest.raises(ChamberError) as refused:
+        p.do(c.AddItem(title="Một nội dung nữa"))
+    assert refused.value.code == "agenda.full"
+    assert refused.value.params == {"limit": limits.AGENDA_MAX}
+    p.do(c.ReorderAgenda(order=tuple(reversed([i.id for i in p.s.agenda]))))
+    for n in range(limits.GUESTS_MAX - len(p.s.guests)):
+        p.do(c.AddGuest(guest=Guest(id=MemberId(f"g{n}"), name=f"Khách {n}")))
+    with pytest.raises(ChamberError) as refused:
+        p.do(c.AddGuest(guest=Guest(id=MemberId("g-more"), name="Khách nữa")))
+    assert refused.value.code == "guest.too_many"
+    assert msgspec.msgpack.encode(p.state) == p.before_bytes
