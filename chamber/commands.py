@@ -7,6 +7,8 @@ clients: they are derived from the seq of the event that creates them.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from msgspec import Struct
 
 from chamber.ids import (
@@ -21,6 +23,18 @@ from chamber.ids import (
     TurnKind,
     VoteForm,
     VoteId,
+)
+from chamber.limits import (
+    AGENDA_BOUND,
+    OPTIONS_BOUND,
+    QUESTIONS_BOUND,
+    Id,
+    MediaType,
+    Name,
+    Note,
+    Option,
+    Reason,
+    Title,
 )
 from chamber.model import AgendaItem, Council, Guest, Question
 from chamber.rules import PassRule, Rules
@@ -42,12 +56,12 @@ class Command(Struct, frozen=True, kw_only=True, tag_field="type"):
 
 
 class ScheduleSitting(Command, frozen=True, tag="sitting.schedule"):
-    sitting: str
+    sitting: Id
     council: Council
-    title: str
+    title: Title
     scheduled_at: int
     rules: Rules | None = None
-    agenda: tuple[AgendaItem, ...] = ()
+    agenda: Annotated[tuple[AgendaItem, ...], AGENDA_BOUND] = ()
 
 
 class OpenSitting(Command, frozen=True, tag="sitting.open"):
@@ -59,7 +73,7 @@ class StartSitting(Command, frozen=True, tag="sitting.start"):
 
 
 class SuspendSitting(Command, frozen=True, tag="sitting.suspend"):
-    reason: str = ""
+    reason: Reason = ""
 
 
 class ResumeSitting(Command, frozen=True, tag="sitting.resume"):
@@ -71,13 +85,13 @@ class CloseSitting(Command, frozen=True, tag="sitting.close"):
 
 
 class AddItem(Command, frozen=True, tag="agenda.add"):
-    title: str
-    presenter: str = ""
+    title: Title
+    presenter: Name = ""
     position: int | None = None
 
 
 class ReorderAgenda(Command, frozen=True, tag="agenda.reorder"):
-    order: tuple[ItemId, ...]
+    order: Annotated[tuple[ItemId, ...], AGENDA_BOUND]
 
 
 class MoveToItem(Command, frozen=True, tag="agenda.move"):
@@ -105,7 +119,7 @@ class Leave(Command, frozen=True, tag="attendance.leave"):
 
 class Excuse(Command, frozen=True, tag="attendance.excuse"):
     member: MemberId
-    reason: str = ""
+    reason: Reason = ""
 
 
 # The floor
@@ -113,7 +127,7 @@ class Excuse(Command, frozen=True, tag="attendance.excuse"):
 
 class RequestFloor(Command, frozen=True, tag="floor.request"):
     kind: TurnKind = TurnKind.CONTRIBUTION
-    note: str = ""
+    note: Note = ""
 
 
 class WithdrawRequest(Command, frozen=True, tag="floor.withdraw"):
@@ -172,9 +186,9 @@ class CloseRound(Command, frozen=True, tag="floor.round_close"):
 
 class RegisterDocument(Command, frozen=True, tag="doc.register"):
     hash: DocHash
-    title: str
+    title: Title
     pages: int = 1
-    media_type: str = "application/pdf"
+    media_type: MediaType = "application/pdf"
     item: ItemId | None = None
     supersedes: DocHash | None = None
 
@@ -189,7 +203,7 @@ class StopPresenting(Command, frozen=True, tag="doc.stop"):
 
 
 class ProposeMotion(Command, frozen=True, tag="motion.propose"):
-    title: str
+    title: Title
     doc: DocHash
     item: ItemId | None = None
 
@@ -206,25 +220,25 @@ class OpenVote(Command, frozen=True, tag="vote.open"):
     """Open a vote on a motion from a preset, with any setting overridden."""
 
     motion: MotionId
-    preset: str = "resolution"
-    title: str | None = None
+    preset: Id = "resolution"
+    title: Title | None = None
     form: VoteForm | None = None
-    options: tuple[str, ...] | None = None
+    options: Annotated[tuple[Option, ...], OPTIONS_BOUND] | None = None
     rule: PassRule | None = None
     allow_change: bool | None = None
     duration_s: int | None = None
 
 
 class OpenElection(Command, frozen=True, tag="election.open"):
-    title: str
+    title: Title
     positions: int
-    candidates: tuple[Question, ...]
+    candidates: Annotated[tuple[Question, ...], QUESTIONS_BOUND]
     duration_s: int | None = None
 
 
 class OpenConfidencePoll(Command, frozen=True, tag="confidence.open"):
-    title: str
-    officials: tuple[Question, ...]
+    title: Title
+    officials: Annotated[tuple[Question, ...], QUESTIONS_BOUND]
     duration_s: int | None = None
 
 
@@ -232,8 +246,8 @@ class CastBallot(Command, frozen=True, tag="vote.cast"):
     """A ballot: ``choice`` for a motion; ``answers`` (question → option) otherwise."""
 
     vote: VoteId
-    choice: str | None = None
-    answers: dict[str, str] | None = None
+    choice: Option | None = None
+    answers: Annotated[dict[Id, Option], QUESTIONS_BOUND] | None = None
 
 
 class CloseVote(Command, frozen=True, tag="vote.close"):
@@ -242,7 +256,7 @@ class CloseVote(Command, frozen=True, tag="vote.close"):
 
 class CancelVote(Command, frozen=True, tag="vote.cancel"):
     vote: VoteId
-    reason: str = ""
+    reason: Reason = ""
 
 
 class Revote(Command, frozen=True, tag="vote.revote"):

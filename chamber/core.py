@@ -1,8 +1,9 @@
 """decide(state, command, ctx) -> Decision and execute(...): the core's one entry point.
 
-``decide`` checks the permission table, then hands the command to the decider of its
-kind. ``execute`` decides, then numbers, stamps, chains and applies the events: it is what
-the hub's sequencer calls for every command.
+``decide`` holds the command to its schema's bounds (chamber/limits.py: a command built
+in code was not checked by a decoder), checks the permission table, then hands the
+command to the decider of its kind. ``execute`` decides, then numbers, stamps, chains and
+applies the events: it is what the hub's sequencer calls for every command.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from chamber import floor, sitting, voting
 from chamber.apply import apply_secret
 from chamber.commands import AnyCommand, Ctx
 from chamber.decisions import Decision
-from chamber.errors import NotPermitted
+from chamber.errors import NotPermitted, Refused
 from chamber.events import SecretBallot
 from chamber.ids import MEMBER_ROLES
+from chamber.limits import OutOfBounds
+from chamber.limits import check as check_bounds
 from chamber.log import Record, apply, seal
 from chamber.model import Sitting
 from chamber.permissions import check
@@ -39,6 +42,10 @@ def decide(state: Sitting | None, command: AnyCommand, ctx: Ctx) -> Decision:
     """The events ``command`` produces against ``state``; raises a ``ChamberError`` (and
     changes nothing) if it is not permitted or the state refuses it."""
     name = command_name(command)
+    try:
+        check_bounds(command)
+    except OutOfBounds as err:
+        raise Refused("command.invalid", {"detail": str(err)}) from err
     check(name, ctx.role, None if state is None else state.phase)
     if isinstance(command, c.ScheduleSitting):
         return sitting.schedule(state, command, ctx)

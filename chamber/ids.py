@@ -8,16 +8,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NewType
 
-SittingId = NewType("SittingId", str)
-CouncilId = NewType("CouncilId", str)
-MemberId = NewType("MemberId", str)
-ItemId = NewType("ItemId", str)
-RequestId = NewType("RequestId", str)
-TurnId = NewType("TurnId", str)
-RoundId = NewType("RoundId", str)
-MotionId = NewType("MotionId", str)
-VoteId = NewType("VoteId", str)
-DocHash = NewType("DocHash", str)
+from chamber.limits import Id
+
+# Each id is bounded (chamber/limits.py) wherever it is decoded.
+SittingId = NewType("SittingId", Id)
+CouncilId = NewType("CouncilId", Id)
+MemberId = NewType("MemberId", Id)
+ItemId = NewType("ItemId", Id)
+RequestId = NewType("RequestId", Id)
+TurnId = NewType("TurnId", Id)
+RoundId = NewType("RoundId", Id)
+MotionId = NewType("MotionId", Id)
+VoteId = NewType("VoteId", Id)
+DocHash = NewType("DocHash", Id)  # a SHA-256, 64 hex digits
 
 
 class Role(StrEnum):

@@ -6,6 +6,8 @@ not change. Mappings held here are never mutated after construction.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from msgspec import Struct, field
 
 from chamber.ids import (
@@ -30,36 +32,37 @@ from chamber.ids import (
     VoteKind,
     VoteStatus,
 )
+from chamber.limits import GUESTS_BOUND, MEMBERS_BOUND, ROLES_BOUND, Id, Name, Seat, Title
 from chamber.rules import PassRule, Rules, Threshold
 
 
 class Member(Struct, frozen=True, kw_only=True):
     id: MemberId
-    name: str
-    seat: str = ""
-    roles: frozenset[Role] = frozenset({Role.DELEGATE})
+    name: Name
+    seat: Seat = ""
+    roles: Annotated[frozenset[Role], ROLES_BOUND] = frozenset({Role.DELEGATE})
 
 
 class Guest(Struct, frozen=True, kw_only=True):
     """An invited guest: may be given the floor, never votes, never counts for quorum."""
 
     id: MemberId
-    name: str
-    affiliation: str = ""
+    name: Name
+    affiliation: Name = ""
 
 
 class Council(Struct, frozen=True, kw_only=True):
     id: CouncilId
-    name: str
+    name: Name
     total_seats: int
-    members: tuple[Member, ...]
-    guests: tuple[Guest, ...] = ()
+    members: Annotated[tuple[Member, ...], MEMBERS_BOUND]
+    guests: Annotated[tuple[Guest, ...], GUESTS_BOUND] = ()
 
 
 class AgendaItem(Struct, frozen=True, kw_only=True):
     id: ItemId
-    title: str
-    presenter: str = ""
+    title: Title
+    presenter: Name = ""
 
 
 class Request(Struct, frozen=True, kw_only=True):
@@ -136,8 +139,8 @@ class Motion(Struct, frozen=True, kw_only=True):
 class Question(Struct, frozen=True, kw_only=True):
     """One line of a ballot: the motion, a candidate, or an official."""
 
-    id: str
-    label: str
+    id: Id
+    label: Title  # a candidate's or an official's name, or the motion's title
 
 
 class Vote(Struct, frozen=True, kw_only=True):

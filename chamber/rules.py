@@ -6,6 +6,8 @@ Presets follow the Law on the Organisation of Local Government (Luật Tổ ch�
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from msgspec import Struct, field
 
 from chamber.ids import (
@@ -18,6 +20,7 @@ from chamber.ids import (
     Unreachable,
     VoteForm,
 )
+from chamber.limits import OPTIONS_BOUND, PRESETS_BOUND, Id, Option
 
 
 class Threshold(Struct, frozen=True, kw_only=True):
@@ -48,15 +51,15 @@ class PassRule(Struct, frozen=True, kw_only=True):
     """When a motion passes: ``option`` counts against ``threshold``."""
 
     threshold: Threshold
-    option: str = APPROVE
+    option: Option = APPROVE
 
 
 class VotePreset(Struct, frozen=True, kw_only=True):
     """A named set of vote settings the chair starts from."""
 
-    id: str
+    id: Id
     form: VoteForm
-    options: tuple[str, ...]
+    options: Annotated[tuple[Option, ...], OPTIONS_BOUND]
     rule: PassRule
     allow_change: bool = False
     unreachable: Unreachable = Unreachable.REFUSE
@@ -135,7 +138,9 @@ class Rules(Struct, frozen=True, kw_only=True):
     quorum_to_open: bool = True
     speaking: SpeakingLimits = field(default_factory=SpeakingLimits)
     max_open_mics: int = 2
-    presets: dict[str, VotePreset] = field(default_factory=lambda: dict(PRESETS))
+    presets: Annotated[dict[Id, VotePreset], PRESETS_BOUND] = field(
+        default_factory=lambda: dict(PRESETS)
+    )
     # A candidate is elected with more than half of the total number of delegates.
     election: Threshold = MORE_THAN_HALF_OF_SEATS
     election_duration_s: int | None = 300

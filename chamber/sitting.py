@@ -21,6 +21,7 @@ from chamber.ids import (
     TurnStatus,
     VoteStatus,
 )
+from chamber.limits import AGENDA_MAX, GUESTS_MAX
 from chamber.model import AgendaItem, Document, Motion, Sitting
 from chamber.rules import DEFAULT_RULES
 
@@ -105,6 +106,8 @@ def add_item(s: Sitting, cmd: c.AddItem, ctx: Ctx) -> Decision:
         raise Refused("agenda.bad_position", {"position": position})
     if not cmd.title.strip():
         raise Refused("agenda.empty_title")
+    if len(s.agenda) >= AGENDA_MAX:  # as many as a schedule or a reorder may list
+        raise Refused("agenda.full", {"limit": AGENDA_MAX})
     item = AgendaItem(id=ItemId(new_id(s, "i")), title=cmd.title, presenter=cmd.presenter)
     return Decision((e.ItemAdded(item=item, position=position),))
 
@@ -127,6 +130,8 @@ def move(s: Sitting, cmd: c.MoveToItem, ctx: Ctx) -> Decision:
 def add_guest(s: Sitting, cmd: c.AddGuest, ctx: Ctx) -> Decision:
     if cmd.guest.id in s.roster or cmd.guest.id in s.guests:
         raise Refused("guest.exists", {"guest": cmd.guest.id})
+    if len(s.guests) >= GUESTS_MAX:  # as many as a council may list
+        raise Refused("guest.too_many", {"limit": GUESTS_MAX})
     return Decision((e.GuestAdded(guest=cmd.guest),))
 
 

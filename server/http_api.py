@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from starlette.requests import Request
@@ -21,6 +21,17 @@ from starlette.types import Message
 from chamber import AnyCommand, export
 from chamber import commands as c
 from chamber.ids import CouncilId, DocHash, ItemId, MemberId, Role
+from chamber.limits import (
+    AGENDA_BOUND,
+    ROLES_BOUND,
+    CommandId,
+    Id,
+    Name,
+    Password,
+    Seat,
+    Title,
+    Username,
+)
 from chamber.log import load
 from chamber.model import AgendaItem, Council, Guest, Member
 from chamber.projection import Audience, project_log, project_state
@@ -182,8 +193,8 @@ async def operator(request: Request, s: Services) -> Principal:
 
 
 class LoginBody(msgspec.Struct):
-    username: str
-    password: str
+    username: Username
+    password: Password
 
 
 async def login(request: Request, s: Services) -> Response:
@@ -249,15 +260,15 @@ async def sittings(request: Request, s: Services) -> Response:
 
 
 class AgendaEntry(msgspec.Struct):
-    title: str
-    presenter: str = ""
+    title: Title
+    presenter: Name = ""
 
 
 class NewSitting(msgspec.Struct):
-    council: str
-    title: str
+    council: Id
+    title: Title
     scheduled_at: int
-    agenda: list[AgendaEntry] = msgspec.field(default_factory=list)
+    agenda: Annotated[list[AgendaEntry], AGENDA_BOUND] = msgspec.field(default_factory=list)
     rules: Rules | None = None  # the council's rules of procedure; the law's by default
 
 
@@ -344,7 +355,7 @@ async def sitting_log(request: Request, s: Services) -> Response:
 
 
 class CommandBody(msgspec.Struct):
-    id: str
+    id: CommandId
     cmd: AnyCommand
 
 
@@ -514,9 +525,9 @@ async def councils(request: Request, s: Services) -> Response:
 
 
 class NewMember(msgspec.Struct):
-    name: str
-    seat: str = ""
-    roles: list[str] = msgspec.field(default_factory=lambda: ["delegate"])
+    name: Name
+    seat: Seat = ""
+    roles: Annotated[list[Id], ROLES_BOUND] = msgspec.field(default_factory=lambda: ["delegate"])
 
 
 async def members(request: Request, s: Services) -> Response:
@@ -543,7 +554,7 @@ async def members(request: Request, s: Services) -> Response:
 
 
 class LoginRequest(msgspec.Struct):
-    username: str | None = None
+    username: Username | None = None
 
 
 async def member_login(request: Request, s: Services) -> Response:

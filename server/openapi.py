@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chamber import Sitting
+from chamber.limits import Id, Title
 from chamber.log import HeldBack, Record
 from server import http_api as api
 from server.registry import CouncilRow, MemberRow
@@ -123,9 +124,9 @@ class Upload(msgspec.Struct):
     """The multipart form of a document upload (its `file` part is binary)."""
 
     file: str
-    title: str = ""
-    item: str = ""
-    supersedes: str = ""
+    title: Title = ""  # held to doc.register's bound (409 command.invalid past it)
+    item: Id = ""
+    supersedes: Id = ""
 
 
 # Operations

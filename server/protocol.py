@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Struct
 
 from chamber import AnyCommand
+from chamber.limits import CommandId, Id, Lang, Token
 
 MSGPACK = "nghitruong.v1.msgpack"
 JSON = "nghitruong.v1.json"
@@ -24,15 +25,15 @@ MAX_COMMAND_ID = 64
 
 
 class Hello(Struct, frozen=True, tag="hello", tag_field="t"):
-    sitting: str
-    token: str | None = None
+    sitting: Id
+    token: Token | None = None
     last_seq: int | None = None
-    lang: str = "vi"
+    lang: Lang = "vi"
     remote: bool = False  # a member joining from outside the hall: presence follows the link
 
 
 class Cmd(Struct, frozen=True, tag="cmd", tag_field="t"):
-    id: str
+    id: CommandId
     cmd: AnyCommand
 
 

@@ -17,6 +17,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from chamber.limits import Id, Name
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS councils (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, total_seats INTEGER NOT NULL,
@@ -58,11 +60,11 @@ class Conflict(RegistryError):
 
 
 class CouncilRow(msgspec.Struct, frozen=True):
-    id: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    id: Annotated[Id, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Annotated[Name, msgspec.Meta(min_length=1)]
     total_seats: Annotated[int, msgspec.Meta(ge=1, le=10_000)]  # the statutory seats
-    kind: str = "ward"
-    parent: str | None = None
+    kind: Id = "ward"
+    parent: Id | None = None
 
 
 class MemberRow(msgspec.Struct, frozen=True):
