@@ -30,10 +30,12 @@ from chamber.limits import (
     QUESTIONS_BOUND,
     Id,
     MediaType,
+    Millis,
     Name,
     Note,
     Option,
     Reason,
+    Small,
     Title,
 )
 from chamber.model import AgendaItem, Council, Guest, Question
@@ -59,7 +61,7 @@ class ScheduleSitting(Command, frozen=True, tag="sitting.schedule"):
     sitting: Id
     council: Council
     title: Title
-    scheduled_at: int
+    scheduled_at: Millis
     rules: Rules | None = None
     agenda: Annotated[tuple[AgendaItem, ...], AGENDA_BOUND] = ()
 
@@ -87,7 +89,7 @@ class CloseSitting(Command, frozen=True, tag="sitting.close"):
 class AddItem(Command, frozen=True, tag="agenda.add"):
     title: Title
     presenter: Name = ""
-    position: int | None = None
+    position: Small | None = None
 
 
 class ReorderAgenda(Command, frozen=True, tag="agenda.reorder"):
@@ -160,7 +162,7 @@ class ResumeTurn(Command, frozen=True, tag="floor.resume"):
 
 class ExtendTurn(Command, frozen=True, tag="floor.extend"):
     turn: TurnId
-    seconds: int
+    seconds: Small
 
 
 class ExpireTurn(Command, frozen=True, tag="turn.expire"):
@@ -187,7 +189,7 @@ class CloseRound(Command, frozen=True, tag="floor.round_close"):
 class RegisterDocument(Command, frozen=True, tag="doc.register"):
     hash: DocHash
     title: Title
-    pages: int = 1
+    pages: Small = 1
     media_type: MediaType = "application/pdf"
     item: ItemId | None = None
     supersedes: DocHash | None = None
@@ -195,7 +197,7 @@ class RegisterDocument(Command, frozen=True, tag="doc.register"):
 
 class PresentDocument(Command, frozen=True, tag="doc.present"):
     doc: DocHash
-    page: int = 1
+    page: Small = 1
 
 
 class StopPresenting(Command, frozen=True, tag="doc.stop"):
@@ -226,20 +228,20 @@ class OpenVote(Command, frozen=True, tag="vote.open"):
     options: Annotated[tuple[Option, ...], OPTIONS_BOUND] | None = None
     rule: PassRule | None = None
     allow_change: bool | None = None
-    duration_s: int | None = None
+    duration_s: Small | None = None
 
 
 class OpenElection(Command, frozen=True, tag="election.open"):
     title: Title
-    positions: int
+    positions: Small
     candidates: Annotated[tuple[Question, ...], QUESTIONS_BOUND]
-    duration_s: int | None = None
+    duration_s: Small | None = None
 
 
 class OpenConfidencePoll(Command, frozen=True, tag="confidence.open"):
     title: Title
     officials: Annotated[tuple[Question, ...], QUESTIONS_BOUND]
-    duration_s: int | None = None
+    duration_s: Small | None = None
 
 
 class CastBallot(Command, frozen=True, tag="vote.cast"):
@@ -263,7 +265,7 @@ class Revote(Command, frozen=True, tag="vote.revote"):
     """Cancel a vote (if still open) and open a new one with the same settings."""
 
     vote: VoteId
-    duration_s: int | None = None
+    duration_s: Small | None = None
 
 
 AnyCommand = (

@@ -60,6 +60,14 @@ Lang = Annotated[str, Meta(max_length=LANG_MAX)]
 # A command id: chosen by the client, the key of its stored answer.
 CommandId = Annotated[str, Meta(min_length=1, max_length=ID_MAX)]
 
+# Numbers: a client's integers stay within what every encoding carries exactly (MessagePack
+# and JSON alike; JavaScript's safe integers for times). Domain checks (a position on the
+# agenda, a positive duration) are the deciders' business; these keep absurd values out.
+SMALL_MAX = 2**31 - 1
+Small = Annotated[int, Meta(ge=-SMALL_MAX, le=SMALL_MAX)]  # counts, seconds, positions, pages
+TIME_MAX = 2**53 - 1
+Millis = Annotated[int, Meta(ge=0, le=TIME_MAX)]  # a time: ms since the epoch, UTC
+
 MEMBERS_BOUND = Meta(max_length=MEMBERS_MAX)
 GUESTS_BOUND = Meta(max_length=GUESTS_MAX)
 AGENDA_BOUND = Meta(max_length=AGENDA_MAX)

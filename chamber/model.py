@@ -32,7 +32,7 @@ from chamber.ids import (
     VoteKind,
     VoteStatus,
 )
-from chamber.limits import GUESTS_BOUND, MEMBERS_BOUND, ROLES_BOUND, Id, Name, Seat, Title
+from chamber.limits import GUESTS_BOUND, MEMBERS_BOUND, ROLES_BOUND, Id, Name, Seat, Small, Title
 from chamber.rules import PassRule, Rules, Threshold
 
 
@@ -54,7 +54,7 @@ class Guest(Struct, frozen=True, kw_only=True):
 class Council(Struct, frozen=True, kw_only=True):
     id: CouncilId
     name: Name
-    total_seats: int
+    total_seats: Small
     members: Annotated[tuple[Member, ...], MEMBERS_BOUND]
     guests: Annotated[tuple[Guest, ...], GUESTS_BOUND] = ()
 

@@ -20,15 +20,15 @@ from chamber.ids import (
     Unreachable,
     VoteForm,
 )
-from chamber.limits import OPTIONS_BOUND, PRESETS_BOUND, Id, Option
+from chamber.limits import OPTIONS_BOUND, PRESETS_BOUND, Id, Option, Small
 
 
 class Threshold(Struct, frozen=True, kw_only=True):
     """A fraction of a base, compared strictly ("more than") or not ("at least")."""
 
     base: Base
-    num: int
-    den: int
+    num: Small
+    den: Small
     comparison: Comparison
 
     def needed(self, base_count: int) -> int:
@@ -63,19 +63,19 @@ class VotePreset(Struct, frozen=True, kw_only=True):
     rule: PassRule
     allow_change: bool = False
     unreachable: Unreachable = Unreachable.REFUSE
-    duration_s: int | None = 60
+    duration_s: Small | None = 60
 
 
 class SpeakingLimits(Struct, frozen=True, kw_only=True):
     """Seconds per kind of turn (National Assembly practice by default)."""
 
-    contribution_first_s: int = 7 * 60
-    contribution_next_s: int = 3 * 60
-    debate_reply_s: int = 3 * 60
-    question_s: int = 2 * 60
-    answer_s: int = 5 * 60
-    point_of_order_s: int = 60
-    explanation_s: int = 10 * 60
+    contribution_first_s: Small = 7 * 60
+    contribution_next_s: Small = 3 * 60
+    debate_reply_s: Small = 3 * 60
+    question_s: Small = 2 * 60
+    answer_s: Small = 5 * 60
+    point_of_order_s: Small = 60
+    explanation_s: Small = 10 * 60
 
     def limit_s(self, kind: TurnKind, earlier_turns: int) -> int:
         """The limit of a turn of ``kind`` for a speaker with ``earlier_turns`` of that kind
@@ -137,13 +137,13 @@ class Rules(Struct, frozen=True, kw_only=True):
     quorum: Threshold = TWO_THIRDS_OF_SEATS
     quorum_to_open: bool = True
     speaking: SpeakingLimits = field(default_factory=SpeakingLimits)
-    max_open_mics: int = 2
+    max_open_mics: Small = 2
     presets: Annotated[dict[Id, VotePreset], PRESETS_BOUND] = field(
         default_factory=lambda: dict(PRESETS)
     )
     # A candidate is elected with more than half of the total number of delegates.
     election: Threshold = MORE_THAN_HALF_OF_SEATS
-    election_duration_s: int | None = 300
+    election_duration_s: Small | None = 300
     # Confidence poll (lấy phiếu tín nhiệm): more than half rating "low" lets the official
     # resign; at least two thirds rating "low" puts them to a vote of no confidence.
     confidence_resign: Threshold = MORE_THAN_HALF_OF_SEATS

@@ -26,6 +26,7 @@ from chamber.limits import (
     ROLES_BOUND,
     CommandId,
     Id,
+    Millis,
     Name,
     Password,
     Seat,
@@ -267,7 +268,7 @@ class AgendaEntry(msgspec.Struct):
 class NewSitting(msgspec.Struct):
     council: Id
     title: Title
-    scheduled_at: int
+    scheduled_at: Millis
     agenda: Annotated[list[AgendaEntry], AGENDA_BOUND] = msgspec.field(default_factory=list)
     rules: Rules | None = None  # the council's rules of procedure; the law's by default
 
