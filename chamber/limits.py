@@ -46,7 +46,8 @@ QUESTIONS_MAX = 200  # the lines of one ballot: candidates, officials; a ballot'
 PRESETS_MAX = 32  # the vote presets of a council's rules
 
 Id = Annotated[str, Meta(max_length=ID_MAX)]
-Name = Annotated[str, Meta(max_length=NAME_MAX)]
+# A name is one line of printable text: no control characters (NUL, newlines, escapes).
+Name = Annotated[str, Meta(max_length=NAME_MAX, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Title = Annotated[str, Meta(max_length=TITLE_MAX)]
 Note = Annotated[str, Meta(max_length=NOTE_MAX)]
 Reason = Annotated[str, Meta(max_length=REASON_MAX)]

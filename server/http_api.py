@@ -521,7 +521,10 @@ async def councils(request: Request, s: Services) -> Response:
     await operator(request, s)
     if request.method == "POST":
         row = await body(request, CouncilRow)
-        return reply(await asyncio.to_thread(s.registry.add_council, row), 201)
+        try:
+            return reply(await asyncio.to_thread(s.registry.add_council, row), 201)
+        except NotFound as err:  # its parent: a field of the body, not the path
+            raise ApiError(422, "request.invalid", detail=f"parent {err}") from None
     return reply(await asyncio.to_thread(s.registry.councils))
 
 
@@ -554,8 +557,12 @@ async def members(request: Request, s: Services) -> Response:
     return reply(out)
 
 
+# A new login's username: what `nghitruong operator add` accepts too (server/cli.py).
+NewUsername = Annotated[Username, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
 class LoginRequest(msgspec.Struct):
-    username: Username | None = None
+    username: NewUsername | None = None
 
 
 async def member_login(request: Request, s: Services) -> Response:

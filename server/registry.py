@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -63,7 +63,9 @@ class CouncilRow(msgspec.Struct, frozen=True):
     id: Annotated[Id, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     name: Annotated[Name, msgspec.Meta(min_length=1)]
     total_seats: Annotated[int, msgspec.Meta(ge=1, le=10_000)]  # the statutory seats
-    kind: Id = "ward"
+    # The tiers of local government: a province or a centrally run city above its
+    # wards, communes and special zones.
+    kind: Literal["ward", "commune", "special_zone", "city", "province"] = "ward"
     parent: Id | None = None
 
 
@@ -156,6 +158,8 @@ class Registry:
     # Councils, members, guests
 
     def add_council(self, row: CouncilRow) -> CouncilRow:
+        if row.parent is not None:
+            self.council(row.parent)  # NotFound: a council's parent must exist
         self._insert(
             "INSERT INTO councils VALUES (?, ?, ?, ?, ?)",
             row.id,

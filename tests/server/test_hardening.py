@@ -399,3 +399,32 @@ async def test_an_http_command_id_reused_for_another_command_is_refused(hub: Hub
         assert other.json()["code"] == "command.id_reused"
         state = (await http.get(f"/api/sittings/{SITTING}")).json()
     assert state["attendance"]["db16"] == "in_hall"
+
+
+# What a careful reviewer would also expect of the operator's forms
+
+
+async def test_registry_forms_refuse_control_characters_bad_usernames_and_orphans(
+    hub: HubProcess,
+) -> None:
+    auth = {"authorization": f"Bearer {operator_token(hub)}"}
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        r = await http.post(
+            "/api/councils/hdnd-phuong-ben-thanh/members",
+            headers=auth,
+            json={"name": "Đại biểu\u0000ẩn"},
+        )
+        assert r.status_code == 422 and "$.name" in r.json()["params"]["detail"]
+        for parent, kind, status in (("khong-co", "ward", 422), (None, "galaxy", 422)):
+            council = {"id": "hdnd-moi", "name": "HĐND mới", "total_seats": 5, "kind": kind}
+            r = await http.post("/api/councils", headers=auth, json={**council, "parent": parent})
+            assert r.status_code == status, r.text
+            assert r.json()["code"] == "request.invalid"
+        assert "hdnd-moi" not in {
+            c["id"] for c in (await http.get("/api/councils", headers=auth)).json()
+        }
+        for username in ("có dấu cách", "a\u0000b", "-dash-first"):
+            r = await http.post(
+                "/api/members/db20/login", headers=auth, json={"username": username}
+            )
+            assert r.status_code == 422, (username, r.text)
