@@ -70,6 +70,8 @@ async def login(base_url: str, username: str, password: str) -> str:
 
 
 class Client:
+    max_backoff_s = 2.0  # the longest wait between reconnect attempts
+
     def __init__(
         self,
         base_url: str,
@@ -196,7 +198,7 @@ class Client:
                 return
             except (OSError, ConnectionClosed, Closed, TimeoutError):
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+                delay = min(delay * 2, self.max_backoff_s)
 
     def _fail(self, exc: Exception) -> None:
         for _data, fut in self._pending.values():

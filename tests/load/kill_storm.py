@@ -27,7 +27,6 @@ from pathlib import Path
 
 import httpx
 import msgspec
-from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -35,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from chamber import commands as c  # noqa: E402
 from chamber import verify_export  # noqa: E402
 from chamber.ids import APPROVE, REJECT  # noqa: E402
-from server.client import Ack, Client, Closed, login  # noqa: E402
+from server.client import Ack, Client, login  # noqa: E402
 from tests.server.conftest import SCALE, SITTING, HubProcess  # noqa: E402
 
 VOTERS = 24
@@ -47,16 +46,7 @@ class QuickClient(Client):
     """A Client whose reconnect back-off stops at 0.25 s instead of 2 s: the hub is known
     to come back within a second or two, and each trial waits for every client."""
 
-    async def _reconnect(self) -> None:
-        delay = 0.05
-        while not self._closing:
-            try:
-                self.reconnects += 1
-                await self.connect()
-                return
-            except (OSError, ConnectionClosed, Closed, TimeoutError):
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.25)
+    max_backoff_s = 0.25
 
 
 @dataclass
