@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
@@ -491,12 +491,16 @@ async def document(request: Request, s: Services) -> Response:
     digest = request.path_params["digest"]
     if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
         raise ApiError(404, "doc.unknown")
+    path = s.documents / digest
     try:
         media_type, _size, _council = await asyncio.to_thread(s.registry.document, digest)
-        data = await asyncio.to_thread((s.documents / digest).read_bytes)
-    except (NotFound, FileNotFoundError):
+    except NotFound:
         raise ApiError(404, "doc.unknown") from None
-    return Response(data, media_type=media_type, headers=document_headers(digest, media_type))
+    if not await asyncio.to_thread(path.is_file):
+        raise ApiError(404, "doc.unknown")
+    # Streamed from the file in chunks (and by ranges, which pdf.js asks for): a 25 MiB
+    # document costs a request no more memory than a chunk.
+    return FileResponse(path, media_type=media_type, headers=document_headers(digest, media_type))
 
 
 # A document is served as data, never as a page: a PDF is downloaded, an image shown

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from chamber.limits import Id, Name
+from chamber.limits import MEMBERS_MAX, Id, Name
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS councils (
@@ -181,14 +181,20 @@ class Registry:
 
     def add_member(self, row: MemberRow) -> MemberRow:
         self.council(row.council)
-        self._insert(
-            "INSERT INTO members VALUES (?, ?, ?, ?, ?)",
-            row.id,
-            row.council,
-            row.name,
-            row.seat,
-            ",".join(row.roles),
-        )
+        try:
+            with self._tx() as db:
+                # A roster the core would refuse to schedule is refused here already.
+                (count,) = db.execute(
+                    "SELECT count(*) FROM members WHERE council = ?", (row.council,)
+                ).fetchone()
+                if count >= MEMBERS_MAX:
+                    raise Conflict(f"council {row.council} has {MEMBERS_MAX} members")
+                db.execute(
+                    "INSERT INTO members VALUES (?, ?, ?, ?, ?)",
+                    (row.id, row.council, row.name, row.seat, ",".join(row.roles)),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(str(exc)) from exc
         return row
 
     @staticmethod
