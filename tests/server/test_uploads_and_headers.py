@@ -148,6 +148,8 @@ def test_real_documents_are_stored_and_served_as_data_not_pages(
     assert served.headers["content-security-policy"] == (
         "default-src 'none'; sandbox; frame-ancestors 'none'"
     )
+    part = httpx.get(f"{hub.url}/api/documents/{digest}", headers={"range": "bytes=0-3"})
+    assert part.status_code == 206 and part.content == data[:4]  # streamed, by ranges
     assert served.headers["x-content-type-options"] == "nosniff"
     assert served.headers["referrer-policy"] == "no-referrer"
 
