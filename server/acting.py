@@ -2,8 +2,8 @@
 
 A session's principal (an operator, or a member of a council) becomes a `Who`: the
 audience its connection is shown, the member it acts as, and the roles it holds in the
-sitting's council. `command_check` then refuses what no transport may carry: a command
-that names another sitting, or a roster that is not the council's own.
+sitting's council. `schedule_check` refuses what the core cannot know: a sitting
+scheduled under another id, or with a roster that is not the council's own.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chamber import AnyCommand, Sitting
+from chamber import Sitting
 from chamber import commands as c
 from chamber.ids import MemberId, Role
 from chamber.model import Council
@@ -37,10 +37,6 @@ class Who:
     member: MemberId | None
     roles: frozenset[Role]
     principal: Principal | None
-
-    @property
-    def anonymous(self) -> bool:
-        return self.principal is None
 
     def role_for(self, command: str) -> Role | None:
         """The capacity in which this principal issues ``command``: the first of its roles
@@ -94,15 +90,12 @@ def who_in(principal: Principal | None, state: Sitting | None) -> Who:
     return Who(audience, member.id, member.roles, principal)
 
 
-def command_check(
-    sitting: str, command: AnyCommand, state: Sitting | None, roster: Council | None = None
-) -> None:
-    """What the core cannot know, for a sitting still to be scheduled (``state`` None): a
-    `sitting.schedule` carried to sitting ``sitting`` must be about it, with its council's
-    roster as the registry holds it (``roster``). Once the sitting exists the permission
-    table refuses any `sitting.schedule`, so the core answers that (`permission.denied`)."""
-    if state is None and isinstance(command, c.ScheduleSitting):
-        if command.sitting != sitting:
-            raise Refused("command.wrong_sitting", sitting=sitting, named=command.sitting)
-        if roster is None or command.council != roster:
-            raise Refused("command.roster_mismatch", council=command.council.id)
+def schedule_check(sitting: str, command: c.ScheduleSitting, roster: Council) -> None:
+    """What the core cannot know of a sitting still to be scheduled: a `sitting.schedule`
+    carried to sitting ``sitting`` must be about it, with its council's roster as the
+    registry holds it. Once the sitting exists the permission table refuses any
+    `sitting.schedule`, so the core answers that (`permission.denied`)."""
+    if command.sitting != sitting:
+        raise Refused("command.wrong_sitting", sitting=sitting, named=command.sitting)
+    if command.council != roster:
+        raise Refused("command.roster_mismatch", council=command.council.id)

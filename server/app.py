@@ -82,6 +82,7 @@ def create_app(config: Config) -> Starlette:
         finally:
             await watch.stop()
             sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
             await hub.stop()
             await journal.close()
             registry.close()

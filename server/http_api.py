@@ -1,26 +1,21 @@
-"""The HTTP API (JSON; docs/http-api.md): login, sittings, commands, documents, exports,
-and the operator's councils, members and logins."""
+"""The HTTP API (JSON; docs/http-api.md): login, sittings, commands, exports, and the
+operator's councils, members and logins. Documents are in server/documents.py, the
+plumbing every route shares in server/http_base.py."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Message
 
 from chamber import AnyCommand, export
 from chamber import commands as c
-from chamber.ids import CouncilId, DocHash, ItemId, MemberId, Role
+from chamber.ids import CouncilId, ItemId, MemberId, Role
 from chamber.limits import (
     AGENDA_BOUND,
     ROLES_BOUND,
@@ -37,158 +32,25 @@ from chamber.log import load
 from chamber.model import AgendaItem, Council, Guest, Member
 from chamber.projection import Audience, project_log, project_state
 from chamber.rules import Rules
-from server import doctypes
-from server.acting import PUBLIC, Refused, command_check, who_in
-from server.auth import Auth, LoginFailed, Principal, RateLimited
-from server.hub import Hub, UnknownSitting
-from server.i18n import negotiate, t
-from server.registry import Conflict, CouncilRow, MemberRow, NotFound, Registry, SittingRow
-from server.security import BODY_LIMIT
-from server.sequencer import Outcome, wall_ms
-from server.sessions import SessionWatch
-
-_json = msgspec.json.Encoder()
-
-# The largest body each route reads (docs/http-api.md#limits). A larger one is refused with
-# 413 before it is read (Content-Length) or as soon as the bytes read pass the limit.
-SMALL_BODY = 4 * 1024  # a login, a member's login, a council or a member
-COMMAND_BODY = 64 * 1024  # a command: as large as the socket's largest frame
-SITTING_BODY = 256 * 1024  # a new sitting: its title, agenda and rules of procedure
-FORM_BODY = 64 * 1024  # an upload's form fields and multipart envelope, beyond the file
-
-
-@dataclass
-class Services:
-    hub: Hub
-    registry: Registry
-    auth: Auth
-    documents: Path
-    max_upload_bytes: int
-    watch: SessionWatch | None = None  # open sockets that end with their session
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.status, self.code, self.params = status, code, params
-
-
-def reply(data: Any, status: int = 200) -> Response:
-    return Response(_json.encode(data), status_code=status, media_type="application/json")
-
-
-def lang_of(request: Request) -> str:
-    return negotiate(request.headers.get("accept-language"))
-
-
-Handler = Callable[[Request, Services], Awaitable[Response]]
-
-
-def endpoint(
-    handler: Handler, max_body: int | None = SMALL_BODY
-) -> Callable[[Request], Awaitable[Response]]:
-    """The route's handler with its errors answered; its body bounded to ``max_body`` bytes
-    (None: the handler bounds it itself)."""
-
-    async def run(request: Request) -> Response:
-        try:
-            if max_body is not None:
-                too_large = ApiError(413, "request.too_large", limit=max_body)
-                request = bounded(request, max_body, too_large)
-            return await handler(request, request.app.state.services)
-        except ApiError as err:
-            message = t(f"error.{err.code}", lang_of(request), **err.params)
-            answer = reply({"code": err.code, "message": message, "params": err.params}, err.status)
-            if err.status == 429 and "seconds" in err.params:
-                answer.headers["Retry-After"] = str(err.params["seconds"])
-            return answer
-        except msgspec.ValidationError as err:
-            message = t("error.request.invalid", lang_of(request), detail=str(err))
-            return reply(
-                {"code": "request.invalid", "message": message, "params": {"detail": str(err)}}, 422
-            )
-        except NotFound as err:
-            return reply(
-                {
-                    "code": "registry.not_found",
-                    "message": t("error.registry.not_found", lang_of(request)),
-                    "params": {"id": str(err)},
-                },
-                404,
-            )
-        except Conflict as err:
-            return reply(
-                {
-                    "code": "registry.conflict",
-                    "message": t("error.registry.conflict", lang_of(request)),
-                    "params": {"detail": str(err)},
-                },
-                409,
-            )
-        except UnknownSitting as err:
-            return reply(
-                {
-                    "code": "sitting.unknown",
-                    "message": t("error.sitting.unknown", lang_of(request), sitting=str(err)),
-                    "params": {"sitting": str(err)},
-                },
-                404,
-            )
-
-    return run
-
-
-def bounded(request: Request, limit: int, too_large: ApiError) -> Request:
-    """The request with a body that stops at ``limit`` bytes: ``too_large`` is raised when
-    Content-Length says more, or as soon as the bytes read pass it (a chunked body), so
-    no more than ``limit`` and one chunk is ever held. What is left of the body is
-    dropped or cut off by server.security.UnreadBody."""
-    request.scope[BODY_LIMIT] = limit
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise too_large
-    seen = 0
-
-    async def receive() -> Message:
-        nonlocal seen
-        message = await request.receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise too_large
-        return message
-
-    return Request(request.scope, receive)
-
-
-async def body(request: Request, kind: type[Any], *, optional: bool = False) -> Any:
-    """The JSON body as ``kind``, read as a stream within the route's limit (`endpoint`);
-    an ``optional`` body may be empty: ``kind()`` then."""
-    chunks = [chunk async for chunk in request.stream()]
-    raw = b"".join(chunks)
-    if optional and not raw.strip():
-        return kind()
-    try:
-        return msgspec.json.decode(raw, type=kind)
-    except msgspec.DecodeError as err:
-        raise ApiError(422, "request.invalid", detail=str(err)) from err
-
-
-async def principal(request: Request, s: Services) -> Principal:
-    header = request.headers.get("authorization", "")
-    token = header[7:] if header.lower().startswith("bearer ") else ""
-    who = await asyncio.to_thread(s.auth.resolve, token, wall_ms())
-    if who is None:
-        raise ApiError(401, "auth.invalid")
-    return who
-
-
-async def operator(request: Request, s: Services) -> Principal:
-    who = await principal(request, s)
-    if who.kind != "operator":
-        raise ApiError(403, "auth.operator_only")
-    return who
-
+from server.acting import PUBLIC, Refused, schedule_check, who_in
+from server.auth import LoginFailed, RateLimited
+from server.documents import document, upload_document
+from server.http_base import (
+    COMMAND_BODY,
+    SITTING_BODY,
+    ApiError,
+    Services,
+    body,
+    endpoint,
+    lang_of,
+    operator,
+    outcome_json,
+    principal,
+    reply,
+)
+from server.hub import UnknownSitting
+from server.registry import CouncilRow, MemberRow, NotFound, SittingRow
+from server.sequencer import wall_ms
 
 # Login
 
@@ -360,52 +222,27 @@ class CommandBody(msgspec.Struct):
     cmd: AnyCommand
 
 
-def outcome_json(outcome: Outcome, lang: str) -> Response:
-    a = outcome.answer
-    if a.ok:
-        return reply({"ok": True, "seq": a.seq, "ballot": outcome.ballot})
-    return reply(
-        {
-            "ok": False,
-            "code": a.code,
-            "params": a.params,
-            "message": t(f"error.{a.code}", lang, **a.params),
-        },
-        409,
-    )
-
-
 async def command(request: Request, s: Services) -> Response:
     """A command over HTTP (the operator console; integrations): the same principal to
     actor and role as a socket's (server/acting.py), the same budget, the same checks."""
     who_p = await principal(request, s)
     data = await body(request, CommandBody)
-    if not 0 < len(data.id) <= 64:
-        raise ApiError(422, "request.invalid", detail="id")
     sitting = request.path_params["sitting"]
     name = str(data.cmd.__struct_config__.tag)
-    scheduling = isinstance(data.cmd, c.ScheduleSitting)
     try:
         state = (await s.hub.sequencer(sitting)).state
     except UnknownSitting:
-        if not scheduling:
+        if not isinstance(data.cmd, c.ScheduleSitting):
             raise
         state = None  # a sitting.schedule: the sitting is still to be
     try:
-        if state is not None:
-            who = who_in(who_p, state)
-        elif who_p.kind == "operator":
-            who = who_in(who_p, None)
-        else:
+        if state is None and who_p.kind != "operator":
             raise ApiError(409, "permission.denied", command=name, role="delegate", state="none")
+        who = who_in(who_p, state)
         if not s.hub.buckets.take(who.rate_key or ""):
             raise ApiError(429, "rate.limited")
-        registered = (
-            await roster(s, data.cmd.council.id)
-            if state is None and isinstance(data.cmd, c.ScheduleSitting)
-            else None
-        )
-        command_check(sitting, data.cmd, state, registered)
+        if state is None and isinstance(data.cmd, c.ScheduleSitting):
+            schedule_check(sitting, data.cmd, await roster(s, data.cmd.council.id))
     except Refused as refused:
         status = 403 if refused.code == "auth.not_a_member" else 422
         raise ApiError(status, refused.code, **refused.params) from None
@@ -413,109 +250,6 @@ async def command(request: Request, s: Services) -> Response:
     assert role is not None  # a principal always acts in some capacity
     outcome = await s.hub.submit(sitting, data.cmd, who.member, role, who.key(data.id))
     return outcome_json(outcome, lang_of(request))
-
-
-# Documents
-
-
-async def upload_document(request: Request, s: Services) -> Response:
-    too_large = ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
-    request = bounded(request, s.max_upload_bytes + FORM_BODY, too_large)  # first
-    await operator(request, s)
-    sitting = request.path_params["sitting"]
-    state = (await s.hub.sequencer(sitting)).state  # UnknownSitting (404) before any work
-    assert state is not None
-    async with request.form(max_files=1, max_fields=8, max_part_size=FORM_BODY) as form:
-        upload = form.get("file")  # its spooled copy is closed when the block ends
-        if upload is None or isinstance(upload, str):
-            raise ApiError(422, "request.invalid", detail="file")
-        data = await upload.read()
-    if len(data) > s.max_upload_bytes:
-        raise too_large
-    media_type = upload.content_type or "application/octet-stream"
-    try:  # the content must be what it is declared to be; nothing is stored before
-        pages = await asyncio.to_thread(doctypes.inspect, data, media_type)
-    except doctypes.Refused as err:
-        status = {"doc.bad_type": 415, "doc.type_mismatch": 415}.get(err.code, 422)
-        raise ApiError(status, err.code, **err.params) from err
-    digest, created = await store_document(s, data)
-    title = str(form.get("title") or upload.filename or digest[:12])
-    item = form.get("item")
-    supersedes = form.get("supersedes")
-    await asyncio.to_thread(
-        s.registry.add_document, digest, media_type, len(data), state.council.id
-    )
-    cmd = c.RegisterDocument(
-        hash=DocHash(digest),
-        title=title,
-        pages=pages,
-        media_type=media_type,
-        item=ItemId(str(item)) if item else None,
-        supersedes=DocHash(str(supersedes)) if supersedes else None,
-    )
-    outcome = await s.hub.submit(sitting, cmd, None, Role.OPERATOR, None)
-    if not outcome.answer.ok and outcome.answer.code != "doc.exists":
-        if created:  # nothing refers to the bytes this request stored: they go again
-            await asyncio.to_thread((s.documents / digest).unlink, True)
-        return outcome_json(outcome, lang_of(request))
-    return reply({"hash": digest, "pages": pages, "media_type": media_type}, 201)
-
-
-async def store_document(s: Services, data: bytes) -> tuple[str, bool]:
-    """Store the bytes under their SHA-256, durably (file and folder synced) before the
-    event that announces them is written; True if this call created the file."""
-    digest = hashlib.sha256(data).hexdigest()
-    path = s.documents / digest
-
-    def write() -> bool:
-        s.documents.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            return False
-        tmp = path.with_suffix(".part")
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-        folder = os.open(s.documents, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-        return True
-
-    return digest, await asyncio.to_thread(write)
-
-
-async def document(request: Request, s: Services) -> Response:
-    digest = request.path_params["digest"]
-    if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
-        raise ApiError(404, "doc.unknown")
-    path = s.documents / digest
-    try:
-        media_type, _size, _council = await asyncio.to_thread(s.registry.document, digest)
-    except NotFound:
-        raise ApiError(404, "doc.unknown") from None
-    if not await asyncio.to_thread(path.is_file):
-        raise ApiError(404, "doc.unknown")
-    # Streamed from the file in chunks (and by ranges, which pdf.js asks for): a 25 MiB
-    # document costs a request no more memory than a chunk.
-    return FileResponse(path, media_type=media_type, headers=document_headers(digest, media_type))
-
-
-# A document is served as data, never as a page: a PDF is downloaded, an image shown
-# inline, and neither may run script or load anything if opened directly (docs/http-api.md).
-EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
-
-
-def document_headers(digest: str, media_type: str) -> dict[str, str]:
-    disposition = "inline" if media_type.startswith("image/") else "attachment"
-    name = f"{digest}.{EXTENSIONS.get(media_type, 'bin')}"
-    return {
-        "cache-control": "public, max-age=31536000, immutable",
-        "content-disposition": f'{disposition}; filename="{name}"',
-        "content-security-policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
-    }
 
 
 # Councils, members, logins (operator)
@@ -605,4 +339,4 @@ def routes() -> list[Route]:
     ]
 
 
-__all__ = ["ApiError", "JSONResponse", "Services", "routes"]
+__all__ = ["ApiError", "Services", "routes"]

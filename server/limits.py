@@ -56,6 +56,3 @@ class Buckets:
     def _prune(self) -> None:
         for key in [k for k, b in self._buckets.items() if b.full()]:
             del self._buckets[key]
-
-    def __len__(self) -> int:
-        return len(self._buckets)

@@ -13,12 +13,12 @@ import msgspec
 from msgspec import Struct
 
 from chamber import AnyCommand
-from chamber.limits import CommandId, Id, Lang, Token
+from chamber.limits import ID_MAX, CommandId, Id, Lang, Token
 
 MSGPACK = "nghitruong.v1.msgpack"
 JSON = "nghitruong.v1.json"
 SUBPROTOCOLS = (MSGPACK, JSON)
-MAX_COMMAND_ID = 64
+MAX_COMMAND_ID = ID_MAX  # a Cmd's id is a CommandId: 1 to this many characters
 
 
 # Client → server
@@ -135,8 +135,6 @@ class Codec:
             # msgpack string (UnicodeDecodeError), lone surrogates (UnicodeEncodeError),
             # nesting deeper than the decoder recurses (RecursionError).
             raise FrameError(f"{type(exc).__name__}: {str(exc)[:120]}") from exc
-        if isinstance(frame, Cmd) and not 0 < len(frame.id) <= MAX_COMMAND_ID:
-            raise FrameError(f"command id must be 1 to {MAX_COMMAND_ID} characters")
         return frame
 
     def command_id(self, data: bytes | str) -> str | None:

@@ -17,12 +17,13 @@ from chamber.model import AgendaItem
 from server.auth import Auth, check_password, new_password
 from server.config import Config
 from server.demo import NAMES, demo_council
+from server.documents import store_document
 from server.i18n import t
 from server.registry import CouncilRow, GuestRow, MemberRow, NotFound, SittingRow
 from server.sequencer import wall_ms
 
 if TYPE_CHECKING:
-    from server.http_api import Services
+    from server.http_base import Services
 
 SITTING = "ky-hop-thu-nhat"
 OPERATOR = "vanhanh"
@@ -65,8 +66,6 @@ def demo_pdf(title: str, pages: list[str]) -> bytes:
 
 
 async def seed(services: Services, config: Config) -> None:
-    from server.http_api import store_document
-
     reg = services.registry
     council = demo_council()
     try:

@@ -54,10 +54,6 @@ class SessionWatch:
 
         return unwatch
 
-    def __len__(self) -> int:
-        with self._lock:
-            return sum(len(ends) for ends in self._open.values())
-
     def check_now(self) -> int:
         """Ask the store about every watched session; end the connections of those that
         ended. Safe from any thread; returns how many connections were ended."""

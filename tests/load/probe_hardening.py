@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from server.client import login  # noqa: E402
+from server.protocol import JSON, MSGPACK  # noqa: E402
 from tests.server.conftest import SITTING, HubProcess  # noqa: E402
+from tests.server.frames import frame_for, frame_of  # noqa: E402
 
-JSON = "nghitruong.v1.json"
-MSGPACK = "nghitruong.v1.msgpack"
 MB = 1024 * 1024
 OPERATOR = "vanhanh"
 CHAIR = "db01"
@@ -202,18 +202,6 @@ async def in_session(hub: HubProcess, http: httpx.AsyncClient) -> None:
             raise RuntimeError(f"{step}: {r.status_code} {r.text}")
 
 
-def encode(ws: Any, frame: dict[str, Any]) -> bytes | str:
-    if ws.subprotocol == MSGPACK:
-        return msgspec.msgpack.encode(frame)
-    return msgspec.json.encode(frame).decode()
-
-
-def decode(data: bytes | str) -> dict[str, Any]:
-    if isinstance(data, bytes):
-        return dict(msgspec.msgpack.decode(data))
-    return dict(msgspec.json.decode(data))
-
-
 @contextlib.asynccontextmanager
 async def socket_to(hub: HubProcess, protocol: str = JSON, **options: Any) -> AsyncIterator[Any]:
     url = hub.url.replace("http", "ws", 1) + "/ws"
@@ -226,7 +214,7 @@ async def socket_to(hub: HubProcess, protocol: str = JSON, **options: Any) -> As
 
 
 async def hello(ws: Any, token: str | None = None) -> dict[str, Any]:
-    await ws.send(encode(ws, {"t": "hello", "sitting": SITTING, "token": token}))
+    await ws.send(frame_for(ws, {"t": "hello", "sitting": SITTING, "token": token}))
     return await next_frame(ws, ("welcome",))
 
 
@@ -234,7 +222,7 @@ async def next_frame(
     ws: Any, kinds: tuple[str, ...], cid: str | None = None, within_s: float = 10
 ) -> dict[str, Any]:
     while True:
-        frame = decode(await asyncio.wait_for(ws.recv(), within_s))
+        frame = frame_of(await asyncio.wait_for(ws.recv(), within_s))
         if frame["t"] in kinds and (cid is None or frame.get("id") == cid):
             return frame
 
@@ -247,7 +235,7 @@ async def closed_with(ws: Any, within_s: float) -> tuple[int | None, list[dict[s
     with contextlib.suppress(ConnectionClosed, TimeoutError):
         while True:
             left = max(deadline - time.monotonic(), 0.001)
-            frames.append(decode(await asyncio.wait_for(ws.recv(), left)))
+            frames.append(frame_of(await asyncio.wait_for(ws.recv(), left)))
     return ws.close_code, frames
 
 
@@ -266,12 +254,12 @@ async def revoked_socket(
     token = await token_of(hub, member)
     async with socket_to(hub) as ws:
         await hello(ws, token)
-        await ws.send(encode(ws, cmd_frame("in", {"type": "attendance.check_in"})))
+        await ws.send(frame_for(ws, cmd_frame("in", {"type": "attendance.check_in"})))
         first = await next_frame(ws, ("ack", "error"), "in")
         status = await revoke(token)
         returned = time.monotonic()
         with contextlib.suppress(ConnectionClosed):
-            await ws.send(encode(ws, cmd_frame("after", {"type": "attendance.leave"})))
+            await ws.send(frame_for(ws, cmd_frame("after", {"type": "attendance.leave"})))
         code, frames = await closed_with(ws, 3)
         took = time.monotonic() - returned
     acked = any(f["t"] == "ack" and f.get("id") == "after" for f in frames)
@@ -367,7 +355,7 @@ async def probe_hostile_bytes(hub: HubProcess, scale: Scale) -> Result:
             try:
                 await ws.send(data)
                 error = await next_frame(ws, ("error",), within_s=5)
-                await ws.send(encode(ws, {"t": "ping", "n": 7}))
+                await ws.send(frame_for(ws, {"t": "ping", "n": 7}))
                 pong = await next_frame(ws, ("pong",), within_s=5)
                 usable = pong.get("n") == 7
                 answers.append(f"{name}: {error['code']}, {'usable' if usable else 'unusable'}")
@@ -761,9 +749,9 @@ async def probe_reused_id(hub: HubProcess, scale: Scale) -> Result:
         token = await token_of(hub, "db24")
         async with socket_to(hub) as ws:
             await hello(ws, token)
-            await ws.send(encode(ws, cmd_frame("probe-r", {"type": "attendance.check_in"})))
+            await ws.send(frame_for(ws, cmd_frame("probe-r", {"type": "attendance.check_in"})))
             first_ws = await next_frame(ws, ("ack", "error"), "probe-r")
-            await ws.send(encode(ws, cmd_frame("probe-r", {"type": "attendance.leave"})))
+            await ws.send(frame_for(ws, cmd_frame("probe-r", {"type": "attendance.leave"})))
             again_ws = await next_frame(ws, ("ack", "error"), "probe-r")
         token = await token_of(hub, "db25")
         first = await http_command(http, token, {"type": "attendance.check_in"}, "probe-h")

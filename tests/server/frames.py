@@ -1,5 +1,6 @@
-"""Frames for the permission matrix and the fuzz tests: a sample body for every command,
-derived from its schema, and hypothesis strategies for hostile frames of both codecs."""
+"""Frames for the socket tests: a raw frame's encoding for a socket's subprotocol, a sample
+body for every command derived from its schema, and hypothesis strategies for hostile
+frames of both codecs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,22 @@ import msgspec
 from hypothesis import strategies as st
 
 from chamber import AnyCommand
+from server.protocol import MSGPACK
+
+
+def frame_for(ws: Any, frame: dict[str, Any]) -> bytes | str:
+    """``frame`` as a raw socket ``ws`` sends it under its subprotocol."""
+    if ws.subprotocol == MSGPACK:
+        return msgspec.msgpack.encode(frame)
+    return msgspec.json.encode(frame).decode()
+
+
+def frame_of(data: bytes | str) -> dict[str, Any]:
+    """A frame as a raw socket received it: binary is MessagePack, text is JSON."""
+    if isinstance(data, bytes):
+        return dict(msgspec.msgpack.decode(data))
+    return dict(msgspec.json.decode(data))
+
 
 COMMANDS: dict[str, type[Any]] = {t.__struct_config__.tag: t for t in get_args(AnyCommand)}
 

@@ -20,10 +20,10 @@ from websockets.exceptions import ConnectionClosed
 
 from chamber import commands as c
 from server.client import login
+from server.protocol import JSON, MSGPACK
 from tests.server.conftest import SCALE, SITTING, HubProcess, operator_token
+from tests.server.frames import frame_for, frame_of
 
-JSON = "nghitruong.v1.json"
-MSGPACK = "nghitruong.v1.msgpack"
 MB = 1024 * 1024
 
 _opened: list[Any] = []
@@ -43,26 +43,14 @@ async def connect(hub: HubProcess, protocol: str = MSGPACK, **options: Any) -> A
     return ws
 
 
-def encode(ws: Any, frame: dict[str, Any]) -> bytes | str:
-    if ws.subprotocol == MSGPACK:
-        return msgspec.msgpack.encode(frame)
-    return msgspec.json.encode(frame).decode()
-
-
-def decode(data: bytes | str) -> dict[str, Any]:
-    if isinstance(data, bytes):
-        return dict(msgspec.msgpack.decode(data))
-    return dict(msgspec.json.decode(data))
-
-
 async def hello(ws: Any, token: str | None = None) -> dict[str, Any]:
-    await ws.send(encode(ws, {"t": "hello", "sitting": SITTING, "token": token}))
+    await ws.send(frame_for(ws, {"t": "hello", "sitting": SITTING, "token": token}))
     return await next_frame(ws, "welcome")
 
 
 async def next_frame(ws: Any, kind: str, cid: str | None = None) -> dict[str, Any]:
     while True:
-        frame = decode(await asyncio.wait_for(ws.recv(), 10 * SCALE))
+        frame = frame_of(await asyncio.wait_for(ws.recv(), 10 * SCALE))
         if frame["t"] == kind and (cid is None or frame.get("id") == cid):
             return frame
 
@@ -70,7 +58,7 @@ async def next_frame(ws: Any, kind: str, cid: str | None = None) -> dict[str, An
 async def answer(ws: Any, cid: str) -> dict[str, Any]:
     """The ack or error that answers command ``cid``."""
     while True:
-        frame = decode(await asyncio.wait_for(ws.recv(), 10 * SCALE))
+        frame = frame_of(await asyncio.wait_for(ws.recv(), 10 * SCALE))
         if frame["t"] in ("ack", "error") and frame.get("id") == cid:
             return frame
 
@@ -82,7 +70,7 @@ async def closed_with(ws: Any, within_s: float) -> tuple[int | None, list[dict[s
     try:
         while True:
             left = deadline - time.monotonic()
-            frames.append(decode(await asyncio.wait_for(ws.recv(), max(left, 0.001))))
+            frames.append(frame_of(await asyncio.wait_for(ws.recv(), max(left, 0.001))))
     except ConnectionClosed:
         pass
     return ws.close_code, frames
@@ -108,14 +96,14 @@ async def test_logout_ends_the_sessions_open_socket_before_it_returns(hub: HubPr
     token = await login(hub.url, "db11", hub.logins["db11"])
     ws = await connect(hub, JSON)
     await hello(ws, token)
-    await ws.send(encode(ws, cmd_frame("in", c.CheckIn())))
+    await ws.send(frame_for(ws, cmd_frame("in", c.CheckIn())))
     assert (await answer(ws, "in"))["t"] == "ack"
     async with httpx.AsyncClient(base_url=hub.url) as http:
         r = await http.post("/api/logout", headers={"authorization": f"Bearer {token}"})
         assert r.status_code == 200
     ended = time.monotonic()
     # Sent after the logout returned: never carried out.
-    await ws.send(encode(ws, cmd_frame("after", c.Leave())))
+    await ws.send(frame_for(ws, cmd_frame("after", c.Leave())))
     code, frames = await closed_with(ws, 5 * SCALE)
     assert code == 4401
     assert time.monotonic() - ended < 1.0 * SCALE
@@ -263,7 +251,7 @@ async def test_hostile_bytes_get_frame_malformed_and_the_socket_stays_usable(
     await ws.send(data)
     error = await next_frame(ws, "error")
     assert error["code"] == "frame.malformed"
-    await ws.send(encode(ws, {"t": "ping", "n": 7}))
+    await ws.send(frame_for(ws, {"t": "ping", "n": 7}))
     assert (await next_frame(ws, "pong"))["n"] == 7
     assert tracebacks(hub) == seen
 
@@ -343,7 +331,7 @@ async def test_a_member_of_another_council_may_not_command_over_http(hub: HubPro
         )
         assert r.status_code == 403 and r.json()["code"] == "auth.not_a_member"
         ws = await connect(hub, JSON)
-        await ws.send(encode(ws, {"t": "hello", "sitting": SITTING, "token": token}))
+        await ws.send(frame_for(ws, {"t": "hello", "sitting": SITTING, "token": token}))
         code, frames = await closed_with(ws, 5 * SCALE)
         assert code == 1008 and frames[0]["code"] == "auth.not_a_member"
 
@@ -359,7 +347,7 @@ async def test_http_and_socket_commands_share_one_budget_per_principal(tuned: Hu
         await http.get("/healthz")  # the connection is open before the budget is spent
         answers = []
         for n in range(3):  # the burst spent on the socket
-            await ws.send(encode(ws, cmd_frame(f"s{n}", c.CheckIn())))
+            await ws.send(frame_for(ws, cmd_frame(f"s{n}", c.CheckIn())))
             answers.append(await answer(ws, f"s{n}"))
             if answers[-1]["t"] == "error":
                 break
@@ -373,7 +361,7 @@ async def test_http_and_socket_commands_share_one_budget_per_principal(tuned: Hu
             url, headers=headers, json={"id": "h2", "cmd": {"type": "attendance.check_in"}}
         )
         assert r.status_code == 200
-        await ws.send(encode(ws, cmd_frame("s9", c.CheckIn())))
+        await ws.send(frame_for(ws, cmd_frame("s9", c.CheckIn())))
         assert (await answer(ws, "s9"))["code"] == "rate.limited"
 
 
