@@ -42,8 +42,8 @@ class Who:
         """The capacity in which this principal issues ``command``: the first of its roles
         the permission table allows, or its highest (the core then refuses, naming the
         command, role and state). None: the public may issue nothing."""
-        if self.principal is None:
-            return None
+        if self.principal is None or self.principal.kind == "room":
+            return None  # a linked hall's computer carries video; it issues no command
         if self.principal.kind == "operator":
             return Role.OPERATOR
         permit = PERMISSIONS.get(command)
@@ -56,8 +56,8 @@ class Who:
         """The role a console is shown as: operator, or the member's highest role."""
         if self.principal is None:
             return None
-        if self.principal.kind == "operator":
-            return Role.OPERATOR.value
+        if self.principal.kind in ("operator", "room"):
+            return self.principal.kind
         return next((r.value for r in ROLE_ORDER if r in self.roles), Role.DELEGATE.value)
 
     def key(self, client_id: str) -> str:
@@ -83,6 +83,10 @@ def who_in(principal: Principal | None, state: Sitting | None) -> Who:
         return PUBLIC
     if principal.kind == "operator":
         return Who(Audience.CHAIR, None, frozenset({Role.OPERATOR}), principal)
+    if principal.kind == "room":  # a linked hall of this council: sees what the public sees
+        if state is None or principal.council != state.council.id:
+            raise Refused("auth.not_a_member")
+        return Who(Audience.PUBLIC, None, frozenset(), principal)
     member = None if state is None else state.member(MemberId(principal.id))
     if state is None or member is None or principal.council != state.council.id:
         raise Refused("auth.not_a_member")

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from server import http_api, openapi
+from server import http_api, openapi, video_api
 from server.auth import Auth
 from server.config import Config
 from server.connection import websocket_endpoint
@@ -27,6 +27,7 @@ from server.registry import Registry
 from server.security import SecurityHeaders, UnreadBody
 from server.sequencer import wall_ms
 from server.sessions import SessionWatch
+from server.video import Video, media_config
 
 VERSION = "0.1.0"
 SWEEP_S = 600  # expired sessions and stale login-throttle counts are dropped this often
@@ -63,8 +64,9 @@ def create_app(config: Config) -> Starlette:
     hub = Hub(journal, config, Metrics())
     watch = SessionWatch(registry, wall_ms, config.session_check_s)
     auth.on_revoke.append(watch.check_now)
+    video = Video(hub, media_config(config)) if config.media else None
     services = http_api.Services(
-        hub, registry, auth, config.data / "documents", config.max_upload_bytes, watch
+        hub, registry, auth, config.data / "documents", config.max_upload_bytes, watch, video
     )
 
     @contextlib.asynccontextmanager
@@ -83,6 +85,8 @@ def create_app(config: Config) -> Starlette:
             await watch.stop()
             sweeper.cancel()
             await asyncio.gather(sweeper, return_exceptions=True)
+            if video is not None:
+                await video.stop()
             await hub.stop()
             await journal.close()
             registry.close()
@@ -93,6 +97,7 @@ def create_app(config: Config) -> Starlette:
         Route("/metrics", metrics),
         Route("/api/openapi.json", openapi.endpoint, methods=["GET"]),
         *http_api.routes(),
+        *video_api.routes(),
     ]
     if config.web.is_dir():
         routes.append(Mount("/", StaticFiles(directory=config.web, html=True), name="web"))

@@ -47,7 +47,7 @@ class RateLimited(AuthError):
 class Principal:
     """Who a session token speaks for."""
 
-    kind: str  # "operator" or "member"
+    kind: str  # "operator", "member" or "room" (a linked hall's computer)
     id: str
     council: str | None
     username: str
@@ -158,8 +158,13 @@ class Auth:
 
     def issue_member_login(self, member_id: str, council: str, username: str) -> str:
         """Create or reset a member's login; returns the new password, shown once."""
+        return self.issue_login("member", member_id, council, username)
+
+    def issue_login(self, kind: str, subject: str, council: str, username: str) -> str:
+        """Create or reset the login of a member or a room (a linked hall's computer);
+        returns the new password, shown once, and ends the subject's open sessions."""
         password = new_password()
-        self.set_password(username, password, "member", member_id, council)
-        self.registry.revoke_subject("member", member_id)
+        self.set_password(username, password, kind, subject, council)
+        self.registry.revoke_subject(kind, subject)
         self._revoked()
         return password

@@ -103,6 +103,8 @@ class Client:
         self._closing = False
         self.closed_with: int | None = None
         self.violations: list[str] = []
+        #: Video frames (`media.*`) and errors that answer no command, in arrival order.
+        self.unsolicited: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     # Encoding
 
@@ -234,6 +236,10 @@ class Client:
                 entry[1].set_exception(
                     CommandRefused(frame["code"], frame["message"], frame.get("params", {}))
                 )
+            elif entry is None:
+                self.unsolicited.put_nowait(frame)
+        elif kind.startswith("media."):
+            self.unsolicited.put_nowait(frame)
 
     def _snapshot(self, seq: int, snapshot: dict[str, Any]) -> None:
         self.state = msgspec.convert(snapshot, Sitting)
@@ -280,6 +286,22 @@ class Client:
         with contextlib.suppress(ConnectionClosed):
             await self._ws.send(data)
         return await asyncio.wait_for(fut, timeout)
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        """Send a frame that is not a command (a video link's `media.*`)."""
+        await self.send_raw(self._encode(frame))
+
+    async def next_frame(self, kind: str, timeout: float = 10) -> dict[str, Any]:
+        """The next unsolicited frame of ``kind`` (`media.answer`, `error`, …), skipping
+        others; TimeoutError if none comes."""
+
+        async def wait() -> dict[str, Any]:
+            while True:
+                frame = await self.unsolicited.get()
+                if frame["t"] == kind:
+                    return frame
+
+        return await asyncio.wait_for(wait(), timeout)
 
     async def send_raw(self, data: bytes | str) -> None:
         await self._ws.send(data)

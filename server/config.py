@@ -35,6 +35,21 @@ class Config:
     # encode-once-per-audience fan-out, and keeps a zlib state per connection.
     ws_deflate: bool = False
     demo: bool = False
+    # Video links (docs/media.md). ICE host candidates are gathered on these addresses
+    # (comma-separated; empty: every interface, aioice's default); tests use 127.0.0.1.
+    media: bool = True
+    media_hosts: str = ""
+    # STUN/TURN servers, comma-separated URLs ("stun:host:3478", "turn:host:3478?transport=udp");
+    # TURN credentials come from the environment, never from the repository: either a
+    # coturn `static-auth-secret` (each browser then gets its own credentials for
+    # `turn_ttl_s`, the TURN REST API scheme) or a fixed user and credential.
+    ice_servers: str = ""
+    turn_secret: str = ""
+    turn_ttl_s: int = 12 * 3600
+    turn_username: str = ""
+    turn_credential: str = ""
+    media_max_endpoints: int = 200  # video links per sitting, screens included
+    media_console_slots: int = 3  # live feeds a chair console shows at once
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:

@@ -18,10 +18,12 @@ import logging
 import time
 from typing import Any
 
+from media.peers import OfferError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chamber import Sitting
 from chamber.projection import project_state
+from media.routing import Endpoint
 from server.acting import Refused, Who, who_in
 from server.auth import token_hash
 from server.fanout import Conn, Room
@@ -38,6 +40,11 @@ from server.protocol import (
     Error,
     FrameError,
     Hello,
+    MediaAnswer,
+    MediaLeave,
+    MediaMute,
+    MediaOffer,
+    MediaStatus,
     Ping,
     Pong,
     Welcome,
@@ -45,6 +52,7 @@ from server.protocol import (
 from server.sequencer import Outcome, wall_ms
 from server.sessions import SessionWatch
 from server.transport import ABORT
+from server.video import NotAllowed, Video, endpoint_for, presiding
 
 log = logging.getLogger("nghitruong.ws")
 #: Client mistakes are logged, but at most a few lines a minute whatever a client sends.
@@ -63,14 +71,25 @@ class Closed(Exception):
 
 class Session:
     def __init__(
-        self, ws: WebSocket, hub: Hub, auth: Any, codec: Codec, watch: SessionWatch | None
+        self,
+        ws: WebSocket,
+        hub: Hub,
+        auth: Any,
+        codec: Codec,
+        watch: SessionWatch | None,
+        video: Video | None = None,
     ) -> None:
         self.ws, self.hub, self.auth, self.codec, self.watch = ws, hub, auth, codec, watch
+        self.video = video
+        self.media: Endpoint | None = None  # this connection's video link, if it has one
+        self._offered = 0.0  # when its last offer came: one a second at most
+        self._status_due = False
         self.config = hub.config
         self.lang = "vi"
         self.bucket = Bucket(self.config.frames_per_s)  # every frame, whatever it is
         self.ended: str | None = None  # "revoked" or "expired": the session is over
         self.conn: Conn | None = None
+        self.sitting: str | None = None
         self.loop = asyncio.get_running_loop()
         self._abort: Any = ws.scope.get("extensions", {}).get(ABORT)
         self._unwatch: Any = None
@@ -166,6 +185,7 @@ class Session:
         assert seq.state is not None
         who = await self._who(hello, seq.state)
         room = self.hub.rooms[hello.sitting]
+        self.sitting = hello.sitting
         conn = self.conn = Conn(
             self.send,
             self._shut,
@@ -186,6 +206,8 @@ class Session:
                 await self.hub.member_connected(hello.sitting, who.member, hello.remote)
             await self._read(conn, who, hello.sitting)
         finally:
+            if self.media is not None and self.video is not None:
+                await self.video.leave(hello.sitting, self.media.id, owner=self)
             room.remove(conn)
             conn.drop()
             self.hub.metrics.connections.labels(audience=who.audience.value).dec()
@@ -288,6 +310,8 @@ class Session:
                 conn.push_now(self.codec.encode(Pong(n=frame.n, server_time=wall_ms())))
             elif isinstance(frame, Cmd):
                 self._command(conn, who, sitting, frame)
+            elif isinstance(frame, MediaOffer | MediaLeave | MediaMute):
+                self._media(conn, who, sitting, frame)
             else:
                 conn.push_now(self.error("protocol.hello_twice"))
 
@@ -325,6 +349,82 @@ class Session:
             frame.cmd, who.member, role, who.key(frame.id), reply, self._still_live
         )
 
+    # Video links (docs/media.md)
+
+    def _media(
+        self, conn: Conn, who: Who, sitting: str, frame: MediaOffer | MediaLeave | MediaMute
+    ) -> None:
+        video = self.video
+        if video is None:
+            conn.push_now(self.error("media.unavailable"))
+            return
+        if self.ended is not None:
+            conn.push_now(self.error(f"auth.{self.ended}"))
+            return
+        if isinstance(frame, MediaLeave):
+            if self.media is not None:
+                self._spawn(video.leave(sitting, self.media.id, owner=self))
+                self.media = None
+            return
+        if isinstance(frame, MediaMute):
+            if not presiding(who):
+                conn.push_now(self.error("media.not_allowed", mode="mute"))
+            elif not video.mute(sitting, frame.endpoint, frame.muted):  # type: ignore[arg-type]
+                conn.push_now(self.error("media.unknown_endpoint", endpoint=frame.endpoint))
+            return
+        now = time.monotonic()
+        if now - self._offered < 1.0:
+            conn.push_now(self.error("rate.limited"))
+            return
+        self._offered = now
+        try:
+            endpoint = endpoint_for(who, frame.mode)
+        except NotAllowed:
+            conn.push_now(self.error("media.not_allowed", mode=frame.mode))
+            return
+        self._spawn(self._offer(conn, video, sitting, endpoint, frame))
+
+    async def _offer(
+        self, conn: Conn, video: Video, sitting: str, endpoint: Endpoint, frame: MediaOffer
+    ) -> None:
+        previous = self.media
+        if previous is not None and previous.id != endpoint.id:
+            await video.leave(sitting, previous.id, owner=self)
+        self.media = endpoint
+        try:
+            answer = await video.join(
+                sitting, endpoint, frame.sdp, frame.mode, owner=self, notify=self._status_soon
+            )
+        except OfferError as refused:
+            self.media = None
+            conn.push_now(self.error(refused.code))
+            return
+        except Exception:
+            self.media = None
+            mistakes.error("a video offer failed", exc_info=True)
+            conn.push_now(self.error("media.bad_offer"))
+            return
+        if self.media is not endpoint:  # left or replaced while it was being answered
+            return
+        conn.push_now(self.codec.encode(MediaAnswer(endpoint=endpoint.id, sdp=answer)))
+        self._status_soon()
+
+    def _status_soon(self) -> None:
+        """The sitting's media changed: send this link its status once, soon (changes
+        that come together are told together)."""
+        if self._status_due or self.media is None:
+            return
+        self._status_due = True
+        self.loop.call_soon(self._send_status)
+
+    def _send_status(self) -> None:
+        self._status_due = False
+        endpoint, conn, video = self.media, self.conn, self.video
+        if endpoint is None or conn is None or video is None or self.sitting is None:
+            return
+        status = video.status(self.sitting, endpoint.id, endpoint.kind)
+        conn.push_now(self.codec.encode(MediaStatus(**status)))
+
     def _still_live(self) -> str | None:
         """Asked when the command is decided: the error code if the session ended since."""
         return None if self.ended is None else f"auth.{self.ended}"
@@ -341,4 +441,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(code=1002)  # refused at the handshake: HTTP 403
         return
     await ws.accept(subprotocol=chosen)
-    await Session(ws, services.hub, services.auth, CODECS[chosen], services.watch).run()
+    session = Session(
+        ws, services.hub, services.auth, CODECS[chosen], services.watch, services.video
+    )
+    await session.run()

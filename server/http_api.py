@@ -79,6 +79,9 @@ async def login(request: Request, s: Services) -> Response:
     if p.kind == "operator":
         given = await asyncio.to_thread(s.registry.operator_name, p.id)
         name = given or p.username
+    elif p.kind == "room":
+        room = await asyncio.to_thread(s.registry.room, p.id)
+        roles, name = ["room"], room.name
     else:
         member = await asyncio.to_thread(s.registry.member, p.id)
         roles, name = list(member.roles), member.name
@@ -139,6 +142,7 @@ async def roster(s: Services, council_id: str) -> Council:
     row = await asyncio.to_thread(s.registry.council, council_id)
     members = await asyncio.to_thread(s.registry.members, council_id)
     guests = await asyncio.to_thread(s.registry.guests, council_id)
+    rooms = await asyncio.to_thread(s.registry.rooms, council_id)
     return Council(
         id=CouncilId(row.id),
         name=row.name,
@@ -152,9 +156,12 @@ async def roster(s: Services, council_id: str) -> Council:
             )
             for m in members
         ),
+        # A linked hall is a guest under its room's id: giving it the floor puts the
+        # hall's feed on the air (server/video.py).
         guests=tuple(
             Guest(id=MemberId(g.id), name=g.name, affiliation=g.affiliation) for g in guests
-        ),
+        )
+        + tuple(Guest(id=MemberId(r.id), name=r.name) for r in rooms),
     )
 
 
@@ -247,7 +254,8 @@ async def command(request: Request, s: Services) -> Response:
         status = 403 if refused.code == "auth.not_a_member" else 422
         raise ApiError(status, refused.code, **refused.params) from None
     role = who.role_for(name)
-    assert role is not None  # a principal always acts in some capacity
+    if role is None:  # a linked hall's computer issues no command
+        raise ApiError(403, "permission.denied", command=name, role="room", state="read-only")
     outcome = await s.hub.submit(sitting, data.cmd, who.member, role, who.key(data.id))
     return outcome_json(outcome, lang_of(request))
 

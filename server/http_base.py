@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from starlette.requests import Request
@@ -22,6 +22,9 @@ from server.registry import Conflict, NotFound, Registry
 from server.security import BODY_LIMIT
 from server.sequencer import Outcome, wall_ms
 from server.sessions import SessionWatch
+
+if TYPE_CHECKING:
+    from server.video import Video
 
 _json = msgspec.json.Encoder()
 
@@ -41,6 +44,7 @@ class Services:
     documents: Path
     max_upload_bytes: int
     watch: SessionWatch | None = None  # open sockets that end with their session
+    video: Video | None = None  # video links (server/video.py), unless turned off
 
 
 class ApiError(Exception):

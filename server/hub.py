@@ -39,6 +39,8 @@ class Hub:
         self._lock = asyncio.Lock()
         self._background: set[asyncio.Task[object]] = set()
         self.buckets = Buckets(config.commands_per_s)  # commands per principal
+        #: Told every sitting's state after each durable batch (video routing follows it).
+        self.listeners: list[Callable[[str, Sitting], None]] = []
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -135,6 +137,11 @@ class Hub:
             if room is not None:
                 room.publish(records, state)
             self._arm(sitting, state)
+            for listener in self.listeners:
+                try:
+                    listener(sitting, state)
+                except Exception:  # pragma: no cover - a listener's fault is not the record's
+                    log.exception("sitting %s: a listener failed", sitting)
             for r in records:
                 if isinstance(r.event, e.VoteClosed | e.VoteCancelled):
                     vote = state.votes.get(r.event.vote)
@@ -142,6 +149,10 @@ class Hub:
                         self._spawn(self.journal.drop_ballot_box(sitting, vote.id))
 
         return on_commit
+
+    def spawn(self, coro: object) -> None:
+        """Run ``coro`` in the background, kept until it ends and cancelled at stop."""
+        self._spawn(coro)
 
     def _spawn(self, coro: object) -> None:
         task = asyncio.ensure_future(coro)  # type: ignore[call-overload]

@@ -23,6 +23,7 @@ from chamber import Sitting
 from chamber.limits import Id, Title
 from chamber.log import HeldBack, Record
 from server import http_api as api
+from server import video_api
 from server.registry import CouncilRow, MemberRow
 
 VERSION = "0.1.0"
@@ -114,6 +115,52 @@ class IssuedLogin(msgspec.Struct):
     member: str
 
 
+class ListedRoom(msgspec.Struct):
+    id: str
+    name: str
+    username: str | None
+
+
+class IssuedRoomLogin(msgspec.Struct):
+    id: str
+    username: str
+    password: str
+    name: str | None = None
+
+
+class MediaLink(msgspec.Struct):
+    id: str
+    kind: str
+    member: str | None
+    room: str | None
+    name: str | None
+    seat: str | None
+    live: bool
+    muted: bool
+    silenced: bool
+    connected: bool
+    loss: float
+    kbps: float
+    frozen: bool
+
+
+class MediaReport(msgspec.Struct):
+    enabled: bool
+    endpoints: list[MediaLink]
+    forwarded: dict[str, int]
+
+
+class IceServerOut(msgspec.Struct, omit_defaults=True):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class IceConfig(msgspec.Struct):
+    enabled: bool
+    iceServers: list[IceServerOut]
+
+
 class Health(msgspec.Struct):
     ok: bool
     version: str
@@ -188,6 +235,16 @@ OPS: tuple[Op, ...] = (
        (201, MemberRow), (*OPERATOR, 404, 409, *JSON_BODY), api.NewMember),
     Op("post", "/api/members/{member}/login", "Create or reset a member's login", "operator",
        (200, IssuedLogin), (*OPERATOR, 404, 409, *JSON_BODY), api.LoginRequest, False),
+    Op("get", "/api/councils/{council}/rooms", "A council's linked halls and login names",
+       "operator", (200, list[ListedRoom]), (*OPERATOR, 404)),
+    Op("post", "/api/councils/{council}/rooms", "Add a linked hall and its login", "operator",
+       (201, IssuedRoomLogin), (*OPERATOR, 404, 409, *JSON_BODY), video_api.NewRoom),
+    Op("post", "/api/rooms/{room}/password", "Reset a linked hall's password", "operator",
+       (200, IssuedRoomLogin), (*OPERATOR, 404)),
+    Op("get", "/api/sittings/{sitting}/media", "A sitting's video links and forwarded packets",
+       "any", (200, MediaReport), (401, 403, 404)),
+    Op("get", "/api/media/ice", "STUN/TURN servers for a browser's video link", "none",
+       (200, IceConfig)),
     Op("get", "/api/openapi.json", "This description", "none", (200, "openapi")),
     Op("get", "/healthz", "Liveness", "none", (200, Health)),
     Op("get", "/metrics", "Prometheus metrics", "none", (200, "metrics")),
@@ -206,6 +263,7 @@ PARAMS = {
     "digest": "A document's SHA-256, 64 lowercase hex digits (else `404 doc.unknown`).",
     "council": "A council's id.",
     "member": "A member's id.",
+    "room": "A linked hall's id (`room-…`).",
 }
 
 

@@ -7,10 +7,10 @@ nothing is parsed by hand. Outbound frames are encoded once per audience and enc
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from chamber import AnyCommand
 from chamber.limits import ID_MAX, CommandId, Id, Lang, Token
@@ -41,7 +41,28 @@ class Ping(Struct, frozen=True, tag="ping", tag_field="t"):
     n: int = 0
 
 
-Inbound = Hello | Cmd | Ping
+MAX_SDP = 48 * 1024  # a browser's offer is 5-15 KB; the frame bound is 64 KiB
+
+
+class MediaOffer(Struct, frozen=True, tag="media.offer", tag_field="t"):
+    """Join (or rejoin) the sitting's video: an SDP offer with its ICE candidates."""
+
+    sdp: Annotated[str, Meta(min_length=1, max_length=MAX_SDP)]
+    mode: Literal["publish", "receive", "console"] = "receive"
+
+
+class MediaLeave(Struct, frozen=True, tag="media.leave", tag_field="t"):
+    pass
+
+
+class MediaMute(Struct, frozen=True, tag="media.mute", tag_field="t"):
+    """Server-side mute of one endpoint's feed, by the presiding officers."""
+
+    endpoint: Annotated[str, Meta(min_length=1, max_length=2 * ID_MAX + 4)]
+    muted: bool = True
+
+
+Inbound = Hello | Cmd | Ping | MediaOffer | MediaLeave | MediaMute
 
 
 # Server → client
@@ -97,6 +118,17 @@ class Snapshot(Struct, frozen=True, tag="snapshot", tag_field="t"):
 class Pong(Struct, frozen=True, tag="pong", tag_field="t"):
     n: int
     server_time: int
+
+
+class MediaAnswer(Struct, frozen=True, tag="media.answer", tag_field="t"):
+    endpoint: str
+    sdp: str
+
+
+class MediaStatus(Struct, frozen=True, tag="media.status", tag_field="t"):
+    floor: str | None  # the source of this endpoint's floor track (a console: None)
+    endpoints: list[Any]
+    slots: dict[str, str | None]
 
 
 class _CmdHead(Struct, frozen=True):

@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS members (
 CREATE TABLE IF NOT EXISTS guests (
     id TEXT PRIMARY KEY, council TEXT NOT NULL REFERENCES councils(id), name TEXT NOT NULL,
     affiliation TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS rooms (
+    id TEXT PRIMARY KEY, council TEXT NOT NULL REFERENCES councils(id), name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sittings (
     id TEXT PRIMARY KEY, council TEXT NOT NULL REFERENCES councils(id), title TEXT NOT NULL,
     scheduled_at INTEGER NOT NULL);
@@ -82,6 +84,15 @@ class GuestRow(msgspec.Struct, frozen=True):
     council: str
     name: str
     affiliation: str = ""
+
+
+class RoomRow(msgspec.Struct, frozen=True):
+    """A linked hall: its computer logs in as the room and carries the hall's camera and
+    mixed audio; on a sitting's roster it is a guest under the same id."""
+
+    id: str
+    council: str
+    name: str
 
 
 class SittingRow(msgspec.Struct, frozen=True):
@@ -221,6 +232,23 @@ class Registry:
     def guests(self, council_id: str) -> list[GuestRow]:
         rows = self._rows("SELECT * FROM guests WHERE council = ? ORDER BY name", council_id)
         return [GuestRow(*r) for r in rows]
+
+    # Linked halls
+
+    def add_room(self, row: RoomRow) -> RoomRow:
+        self.council(row.council)
+        self._insert("INSERT INTO rooms VALUES (?, ?, ?)", row.id, row.council, row.name)
+        return row
+
+    def rooms(self, council_id: str) -> list[RoomRow]:
+        rows = self._rows("SELECT * FROM rooms WHERE council = ? ORDER BY name", council_id)
+        return [RoomRow(*r) for r in rows]
+
+    def room(self, room_id: str) -> RoomRow:
+        rows = self._rows("SELECT * FROM rooms WHERE id = ?", room_id)
+        if not rows:
+            raise NotFound(room_id)
+        return RoomRow(*rows[0])
 
     # Sittings
 

@@ -11,15 +11,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+import msgspec
+
 from chamber import commands as c
-from chamber.ids import DocHash, ItemId, Role
-from chamber.model import AgendaItem
+from chamber.ids import DocHash, ItemId, MemberId, Role
+from chamber.model import AgendaItem, Guest
 from server.auth import Auth, check_password, new_password
 from server.config import Config
 from server.demo import NAMES, demo_council
 from server.documents import store_document
 from server.i18n import t
-from server.registry import CouncilRow, GuestRow, MemberRow, NotFound, SittingRow
+from server.registry import CouncilRow, GuestRow, MemberRow, NotFound, RoomRow, SittingRow
 from server.sequencer import wall_ms
 
 if TYPE_CHECKING:
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 SITTING = "ky-hop-thu-nhat"
 OPERATOR = "vanhanh"
+ROOM = "diem-cau-khu-pho-3"  # a linked hall: its computer logs in under this id
+ROOM_NAME = "Điểm cầu Nhà văn hóa khu phố 3"
 LOGINS_FILE = "demo-logins.json"
 
 
@@ -68,6 +72,10 @@ def demo_pdf(title: str, pages: list[str]) -> bytes:
 async def seed(services: Services, config: Config) -> None:
     reg = services.registry
     council = demo_council()
+    # The linked hall is on the roster as a guest under its own id (server/video_api.py).
+    council = msgspec.structs.replace(
+        council, guests=(*council.guests, Guest(id=MemberId(ROOM), name=ROOM_NAME))
+    )
     try:
         await asyncio.to_thread(reg.council, council.id)
         fresh = False
@@ -85,9 +93,11 @@ async def seed(services: Services, config: Config) -> None:
                 ),
             )
         for g in council.guests:
-            await asyncio.to_thread(
-                reg.add_guest, GuestRow(g.id, council.id, g.name, g.affiliation)
-            )
+            if g.id != ROOM:
+                await asyncio.to_thread(
+                    reg.add_guest, GuestRow(g.id, council.id, g.name, g.affiliation)
+                )
+        await asyncio.to_thread(reg.add_room, RoomRow(ROOM, council.id, ROOM_NAME))
         agenda = (
             AgendaItem(
                 id=ItemId("bao-cao"),
@@ -162,6 +172,7 @@ def _accounts() -> list[tuple[str, str, str]]:
     """(username, kind, display name) of every demo login, in the printed order."""
     accounts = [(OPERATOR, "operator", t("role.operator"))]
     accounts += [(f"db{i:02d}", "member", name) for i, name in enumerate(NAMES, start=1)]
+    accounts.append((ROOM, "room", ROOM_NAME))
     return accounts
 
 
@@ -221,8 +232,8 @@ def demo_logins(auth: Auth, data: Path, council: str) -> list[DemoLogin]:
         if kind == "operator":
             password = new_password()
             auth.set_password(username, password, "operator", username, None)
-        else:
-            password = auth.issue_member_login(username, council, username)
+        else:  # a member or the linked hall: their id is their username
+            password = auth.issue_login(kind, username, council, username)
         row = auth.registry.login(username)
         assert row is not None
         kept[username] = (password, row.hash)
@@ -243,16 +254,18 @@ def _line(login: DemoLogin, with_name: bool) -> str:
 
 def print_demo(config: Config, logins: list[DemoLogin]) -> None:
     base = f"http://{config.host}:{config.port}"
-    operator, members = logins[0], logins[1:]
+    operator, members, room = logins[0], logins[1:-1], logins[-1]
     lines = [
         t("demo.serve.title"),
         f"  {t('demo.serve.chair')}: {base}/chair/?sitting={SITTING}",
         f"  {t('demo.serve.delegate')}: {base}/delegate/?sitting={SITTING}",
         f"  {t('demo.serve.gallery')}: {base}/gallery/?sitting={SITTING}",
         f"  {t('demo.serve.operator')}: {base}/operator/",
+        f"  {t('demo.serve.room')}: {base}/room/?sitting={SITTING}",
         "",
         t("demo.serve.logins_kept", file=str(config.data / LOGINS_FILE)),
         _line(operator, True),
+        _line(room, True),
     ]
     lines += [_line(m, True) for m in members[:5]]
     lines.append(f"  {t('demo.serve.more', count=len(members) - 5)}")

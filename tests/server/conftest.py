@@ -65,7 +65,7 @@ class HubProcess:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     if demo:
                         self.logins.update(
-                            re.findall(r"^\s+(\w+) / (\w+)", self.output(), re.MULTILINE)
+                            re.findall(r"^\s+([\w.-]+) / (\w+)", self.output(), re.MULTILINE)
                         )
                     return self
             except httpx.HTTPError:

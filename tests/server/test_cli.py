@@ -244,7 +244,9 @@ def test_demo_seeds_once_and_keeps_passwords_and_sessions(data: Path) -> None:
     with running_hub(data, demo=True) as (hub, client):
         first = hub.output()
         logins = dict(LOGIN_LINE.findall(first))
-        assert len(logins) == 31 and LAST_LOGIN.search(first)
+        assert len(logins) == 32 and LAST_LOGIN.search(first)  # operator, 30 members, a hall
+        status, hall = login(client, "diem-cau-khu-pho-3", logins["diem-cau-khu-pho-3"])
+        assert status == 200 and hall["kind"] == "room"
         status, op = login(client, "vanhanh", logins["vanhanh"])
         assert status == 200
         status, chair = login(client, "db01", logins["db01"])
