@@ -79,6 +79,7 @@ class Source:
         self._pumps: list[asyncio.Task[None]] = []
         self._bytes: collections.deque[tuple[float, int]] = collections.deque()
         self.last_video: float | None = None
+        self.keyframes_in: collections.deque[float] = collections.deque(maxlen=8)  # wall clock
 
     @property
     def generation(self) -> int:
@@ -136,6 +137,8 @@ class Source:
             self._bytes.popleft()
         if kind == "video":
             self.last_video = now
+            if frame.keyframe:
+                self.keyframes_in.append(time.time())
         if self.silenced:
             return
         origin = (id(self), self._generation if generation is None else generation)

@@ -13,13 +13,13 @@ receiver that yields decoded frames instead of packets). pyproject.toml pins
 from __future__ import annotations
 
 import asyncio
+import asyncio.selector_events
 import contextlib
 import contextvars
 import fractions
 import inspect
 import queue
 import threading
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -38,9 +38,6 @@ class AiortcChanged(RuntimeError):
     """aiortc (or aioice) no longer has the internals this module relies on."""
 
 
-# Receivers whose remote track must yield encoded packets, by the track's asyncio queue
-# (the only handle aiortc's decoder thread is given). Weak: a closed connection drops out.
-_PASSTHROUGH: weakref.WeakSet[asyncio.Queue[Any]] = weakref.WeakSet()
 # Addresses to gather host candidates on, for the current task and the tasks it starts.
 _HOST_ADDRESSES: contextvars.ContextVar[tuple[str, ...] | None] = contextvars.ContextVar(
     "nghitruong_host_addresses", default=None
@@ -54,19 +51,21 @@ def is_vp8_keyframe(data: bytes) -> bool:
     return len(data) > 0 and data[0] & 1 == 0
 
 
-def _passthrough_worker(
-    loop: asyncio.AbstractEventLoop,
-    input_q: queue.Queue[Any],
-    output_q: asyncio.Queue[Any],
-) -> None:
-    """Stands in for aiortc's decoder thread: each complete, depayloaded encoded frame
-    the jitter buffer hands over becomes one ``av.Packet`` (pts = the RTP timestamp as
-    aiortc unwraps it, time base = 1 / the codec's clock rate). ``None`` ends the track,
-    as in aiortc's own worker."""
-    while True:
-        task = input_q.get()
+class _Passthrough:
+    """Stands in for a receiver's decoder queue (aiortc hands it each complete, depayloaded
+    encoded frame, on the event loop) and hands the frame on at once as one ``av.Packet``
+    (pts = the RTP timestamp as aiortc unwraps it, time base = 1 / the codec's clock
+    rate) to the remote track's queue. ``None`` ends the track, as aiortc's decoder thread
+    does. Nothing crosses a thread: with a decoder thread per track, every frame waited
+    for the GIL behind the busy event loop, and a hub forwarding to a hundred receivers
+    delivered its input up to a second late."""
+
+    def __init__(self, output: asyncio.Queue[Any]) -> None:
+        self._output = output
+
+    def put(self, task: tuple[Any, Any] | None) -> None:
         if task is None:
-            asyncio.run_coroutine_threadsafe(output_q.put(None), loop)
+            self._output.put_nowait(None)
             return
         codec, encoded_frame = task
         packet = av.Packet(encoded_frame.data)
@@ -74,7 +73,7 @@ def _passthrough_worker(
         packet.time_base = fractions.Fraction(1, codec.clockRate)
         if codec.name.upper() == "VP8":
             packet.is_keyframe = is_vp8_keyframe(encoded_frame.data)
-        asyncio.run_coroutine_threadsafe(output_q.put(packet), loop)
+        self._output.put_nowait(packet)
 
 
 def _check() -> tuple[Callable[..., None], Callable[..., list[str]]]:
@@ -94,15 +93,24 @@ def _check() -> tuple[Callable[..., None], Callable[..., list[str]]]:
             raise AiortcChanged(f"RTCRtpSender.{name} is gone")
     if "_send_keyframe" not in inspect.getsource(RTCRtpSender._handle_rtcp_packet):
         raise AiortcChanged("RTCRtpSender no longer calls _send_keyframe on PLI/FIR")
+    transport_class = getattr(asyncio.selector_events, "_SelectorDatagramTransport", None)
+    reader = getattr(transport_class, "_read_ready", None)
+    if reader is None or "recvfrom(self.max_size)" not in inspect.getsource(reader):
+        raise AiortcChanged("asyncio's datagram transport reads differently")
+    if not hasattr(aioice.ice, "StunProtocol"):
+        raise AiortcChanged("aioice.ice.StunProtocol is gone")
     if not callable(getattr(RTCRtpReceiver, "_send_rtcp_pli", None)):
         raise AiortcChanged("RTCRtpReceiver._send_rtcp_pli is gone")
+    handler = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    if "self.__decoder_queue.put((codec, encoded_frame))" not in handler:
+        raise AiortcChanged("RTCRtpReceiver no longer queues (codec, frame) for its decoder")
     return worker, lookup
 
 
 def install() -> None:
-    """Swap aiortc's decoder thread and aioice's host-address lookup for wrappers that
-    do what aiortc would have done unless told otherwise (by ``forward_encoded`` and
-    ``host_addresses``). Idempotent; raises ``AiortcChanged``."""
+    """Wrap aiortc's decoder thread (it returns at once for a receiver that forwards) and
+    aioice's host-address lookup (``host_addresses``); both do what aiortc would have
+    done otherwise. Idempotent; raises ``AiortcChanged``."""
     global _installed
     with _install_lock:
         if _installed:
@@ -115,9 +123,7 @@ def install() -> None:
             output_q: asyncio.Queue[Any],
             decode_error: threading.Event,
         ) -> None:
-            if output_q in _PASSTHROUGH:
-                _passthrough_worker(loop, input_q, output_q)
-            else:
+            if not isinstance(input_q, _Passthrough):  # see forward_encoded
                 original_worker(loop, input_q, output_q, decode_error)
 
         def lookup(use_ipv4: bool, use_ipv6: bool) -> list[str]:
@@ -126,21 +132,60 @@ def install() -> None:
 
         aiortc.rtcrtpreceiver.decoder_worker = worker
         aioice.ice.get_host_addresses = lookup
+        _drain_ice_sockets()
         _installed = True
 
 
+DRAIN = 64  # datagrams read from one ICE socket per readiness event, at most
+
+
+def _drain_ice_sockets() -> None:
+    """asyncio's selector loop reads ONE datagram per readiness event. A hub sending to a
+    hundred receivers runs long loop iterations, so a publisher's socket (150 datagrams a
+    second) was read more slowly than it filled: its media reached the hub up to two
+    seconds late, and a floor switch waited that long for the new speaker's keyframe.
+    aioice's sockets (and only those) read what is waiting, up to ``DRAIN``, as libuv
+    does. Transports created before ``install()`` keep asyncio's reader."""
+    transport_class = asyncio.selector_events._SelectorDatagramTransport  # type: ignore[attr-defined]
+    one = transport_class._read_ready
+
+    def read_ready(self: Any) -> None:
+        if not isinstance(self._protocol, aioice.ice.StunProtocol):
+            one(self)
+            return
+        for _ in range(DRAIN):
+            if self._conn_lost:
+                return
+            try:
+                data, addr = self._sock.recvfrom(self.max_size)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self._protocol.error_received(exc)
+                return
+            except Exception as exc:
+                self._fatal_error(exc, "Fatal read error on datagram transport")
+                return
+            self._protocol.datagram_received(data, addr)
+
+    transport_class._read_ready = read_ready
+
+
 def forward_encoded(receiver: RTCRtpReceiver) -> None:
-    """Make ``receiver``'s remote track yield ``av.Packet``s instead of decoded frames.
-    Call after ``setRemoteDescription`` (which creates the track) and before the
-    connection comes up (which starts the decoder thread)."""
+    """THE DECODER SWAP. Make ``receiver``'s remote track yield ``av.Packet``s (one encoded
+    frame each) instead of decoded frames: its private decoder queue becomes a
+    ``_Passthrough``. Call after ``setRemoteDescription`` (which creates the track) and
+    before the connection comes up (which starts the decoder thread; the wrapped thread
+    returns at once for such a queue). Raises ``AiortcChanged``."""
     install()
     if getattr(receiver, "_RTCRtpReceiver__decoder_thread", None) is not None:
         raise AiortcChanged("the receiver's decoder thread is already running")
-    track = receiver.track
-    track_queue = getattr(track, "_queue", None)
+    if not isinstance(getattr(receiver, "_RTCRtpReceiver__decoder_queue", None), queue.Queue):
+        raise AiortcChanged("RTCRtpReceiver has no decoder queue")
+    track_queue = getattr(receiver.track, "_queue", None)
     if not isinstance(track_queue, asyncio.Queue):
         raise AiortcChanged("RemoteStreamTrack has no asyncio queue")
-    _PASSTHROUGH.add(track_queue)
+    receiver._RTCRtpReceiver__decoder_queue = _Passthrough(track_queue)  # type: ignore[attr-defined]
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
