@@ -138,6 +138,13 @@ class SittingMedia:
             raise OfferError("media.bad_offer", f"a {endpoint.kind} endpoint cannot {mode}")
         if endpoint.id not in self._links and len(self._links) >= self.config.max_endpoints:
             raise OfferError("media.full")
+        for other in self._links.values():
+            ep = other.endpoint
+            same = (ep.member is not None and ep.member == endpoint.member) or (
+                ep.room is not None and ep.room == endpoint.room
+            )
+            if same and ep.id != endpoint.id:
+                raise OfferError("media.bad_offer", f"{ep.id} already speaks for them")
         try:
             offer, sections = filter_offer(offer_sdp)
             check_shape(sections, mode, self.config.console_slots)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import fractions
 import json
 import math
@@ -478,10 +479,8 @@ class Fleet:
 
     def __exit__(self, *exc: object) -> None:
         for _, conn in self.procs:
-            try:
+            with contextlib.suppress(OSError):
                 conn.send(("quit",))
-            except OSError:
-                pass
         for proc, conn in self.procs:
             with_time = time.monotonic() + 30
             while time.monotonic() < with_time and proc.is_alive():
@@ -700,8 +699,9 @@ def main() -> None:
         f" over {fwd['switch']['samples']} receiver switches"
     )
     print(
-        f"forwarding per receiver: {fwd['hub_cpu_percent_per_receiver']}% of one core; every receiver at video"
-        f" ≥ {fwd['video_fps_min']} fps, audio ≥ {fwd['audio_fps_min']} fps"
+        f"forwarding per receiver: {fwd['hub_cpu_percent_per_receiver']}% of one core;"
+        f" every receiver at video ≥ {fwd['video_fps_min']} fps,"
+        f" audio ≥ {fwd['audio_fps_min']} fps"
         f" (publisher {fwd['publisher_fps']} fps)"
     )
     print(f"forwarding: {n} receivers, {fwd['hub_cpu_percent']}% of one core")

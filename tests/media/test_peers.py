@@ -162,6 +162,11 @@ async def test_offers_are_refused_with_the_wire_codes(hub: Hub) -> None:
     assert refused.value.code == "media.full"
     await hub.join(Client.receiver(), GAL, "receive", p.s)  # a rejoin is not one more
     assert len(hub.sm.status()) == 3
+    await hub.sm.leave(GAL2.id)
+    twin = Endpoint(id=EndpointId("m:m05-phone"), kind=Kind.REMOTE, member=m(5))
+    with pytest.raises(OfferError) as refused:  # one remote endpoint per member
+        await hub.sm.join(twin, await extra.offer(), "publish", p.s)
+    assert refused.value.code == "media.bad_offer"
 
 
 async def test_the_answer_gathers_on_the_configured_address_only(hub: Hub) -> None:
@@ -244,3 +249,36 @@ async def test_a_room_is_the_feed_of_a_speaker_seated_in_its_hall(hub: Hub) -> N
     await until(lambda: gallery.video().keyframes >= 1, what="the hall's video")
     hub.sm.seat(m(9), None)
     assert hub.sm.floor(GAL.id) is None
+
+
+async def test_ice_sockets_read_every_waiting_datagram_per_wake_up() -> None:
+    """asyncio reads one datagram per readiness event; aioice's sockets read them all."""
+    import asyncio
+    import socket
+
+    import aioice.ice
+
+    from media import passthrough
+
+    passthrough.install()
+    got: list[bytes] = []
+
+    class Recorder(aioice.ice.StunProtocol):
+        def __init__(self) -> None:  # no ICE connection behind it
+            pass
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport  # type: ignore[assignment]
+
+        def datagram_received(self, data: bytes | str, addr: tuple[object, ...]) -> None:
+            got.append(data if isinstance(data, bytes) else data.encode())
+
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(Recorder, local_addr=("127.0.0.1", 0))
+    port = transport.get_extra_info("sockname")[1]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as out:
+        for i in range(5):
+            out.sendto(bytes([i]), ("127.0.0.1", port))
+        transport._read_ready()  # type: ignore[attr-defined]  # what one wake-up does
+    transport.close()
+    assert got == [bytes([i]) for i in range(5)]
