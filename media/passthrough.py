@@ -1,13 +1,16 @@
 """The only place that reaches into aiortc's and aioice's internals.
 
 The hub forwards encoded frames and never decodes. aiortc 1.16 has no public way to get
-them out of a receiver, to learn that a browser asked one of the hub's senders for a
-keyframe, or to gather ICE candidates on a chosen address (aioice leaves 127.0.0.1 out).
-This module does those three things with the smallest reach it can, checks at install time
-that the internals it touches still look the way they did in aiortc 1.16, and raises
-``AiortcChanged`` otherwise (tests/media/test_forward.py fails loudly on it, and on any
-receiver that yields decoded frames instead of packets). pyproject.toml pins
-``aiortc>=1.16,<1.17`` for the same reason: review this module before raising the pin.
+them out of a receiver (``forward_encoded``: the decoder swap), to learn that a browser
+asked one of the hub's senders for a keyframe (``on_keyframe_request``), or to gather ICE
+candidates on a chosen address (``host_addresses``: aioice leaves 127.0.0.1 out); and
+asyncio reads one datagram per wake-up, too few for a busy hub (``_drain_ice_sockets``).
+This module does those things with the smallest reach it can, checks at install time that
+the internals it touches still look the way they did in aiortc 1.16 (and aioice 0.13,
+CPython 3.11's asyncio), and raises ``AiortcChanged`` otherwise: tests/media/test_forward.py
+fails loudly on it, and on any receiver that yields decoded frames instead of packets.
+pyproject.toml pins ``aiortc>=1.16,<1.17`` for the same reason: review this module before
+raising the pin.
 """
 
 from __future__ import annotations
@@ -30,8 +33,6 @@ import av
 from aiortc import RTCRtpReceiver, RTCRtpSender
 
 SUPPORTED = "1.16."
-VIDEO_CLOCK = 90_000
-AUDIO_CLOCK = 48_000
 
 
 class AiortcChanged(RuntimeError):
