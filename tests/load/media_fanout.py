@@ -2,19 +2,24 @@
 
     python tests/load/media_fanout.py --receivers N
 
-One publisher sends 640×360 VP8 at 30 fps and Opus (aiortc's encoders, a moving bar on a
-grey that names the publisher) to a hub; N receivers (aiortc peers, counting what arrives
-without decoding it) take the floor from the hub. Every party runs in its own process, so
-the hub's CPU (psutil, user + system time of the hub process over the measurement window;
-100% = one core) is the hub's alone. Measured in the same run:
+One publisher sends 640×360 VP8 at 30 fps, 700 kbps, and Opus (aiortc's encoders; the
+top half a grey that names the publisher, the bottom half a scrolling texture) to a hub;
+N receivers (aiortc peers counting what arrives at the RTP level, 25 per process) take
+the floor from the hub. Every party runs in its own process, so the hub's CPU (psutil,
+user + system time of the hub process over the measurement window; 100% = one core) is
+the hub's alone; the machine's load is recorded beside it, since other work on a shared
+machine shows in every figure. Measured in the same run:
 
-- forwarding: the hub is ``media.peers.SittingMedia`` (encoded frames forwarded);
-  frame rates on every receiver; then floor switches between two publishers (A → B → A …):
-  the time from the hub's switch to the first frame of the new speaker at each receiver
-  (that frame is a keyframe, decoded to check whose picture it is), p50 / p95 / max;
+- forwarding: the hub is ``media.peers.SittingMedia`` (encoded frames forwarded) with a
+  second publisher B, silenced; frame rates on every receiver; then floor switches
+  A → B → A … : the time from the hub's switch to the first frame of the new speaker at
+  each receiver (that frame is a keyframe, decoded to check whose picture it is), p50 /
+  p95 / max, and per switch where the time went (PLI at the publisher, keyframe encoded,
+  keyframe at the hub);
 - MediaRelay: a hub of plain aiortc with ``MediaRelay`` (decode once, encode per receiver,
-  ``buffered=False``), with min(N, --relay-receivers) receivers since it saturates a core
-  at about ten (MEDIA-NOTES.md): its CPU per receiver is what compares.
+  ``buffered=False``) with min(N, --relay-receivers) receivers (default 5: it saturates a
+  core at about ten, MEDIA-NOTES.md, and the machine is shared): its CPU per receiver is
+  what compares.
 
 Writes artifacts/bench-media.json; the last line printed is
 ``forwarding: N receivers, X% of one core``. Targets: 100 receivers within one core at

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 
+import aiortc.clock
 import aiortc.rtcrtpreceiver
 import pytest
 
@@ -118,6 +119,13 @@ def test_the_guard_refuses_a_changed_decoder_thread(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(aiortc.rtcrtpreceiver, "decoder_worker", decoder_worker)
     with pytest.raises(passthrough.AiortcChanged):
         passthrough._check()
+
+
+def test_the_fast_ntp_clock_tells_aiortcs_time() -> None:
+    before = aiortc.clock.datetime_to_ntp(aiortc.clock.current_datetime())
+    now = passthrough.ntp_now()
+    after = aiortc.clock.datetime_to_ntp(aiortc.clock.current_datetime())
+    assert before - (1 << 22) <= now <= after + (1 << 22)  # within a millisecond
 
 
 def test_vp8_keyframe_bit() -> None:
