@@ -282,3 +282,19 @@ async def test_ice_sockets_read_every_waiting_datagram_per_wake_up() -> None:
         transport._read_ready()  # type: ignore[attr-defined]  # what one wake-up does
     transport.close()
     assert got == [bytes([i]) for i in range(5)]
+
+
+async def test_a_live_source_without_video_is_frozen(hub: Hub) -> None:
+    p = sitting()
+    pub, gallery = Client.publisher(), Client.receiver()
+    await hub.join(pub, A, "publish", p.s)
+    await hub.join(gallery, GAL, "receive", p.s)
+    hub.sm.update(grant(p, A))
+    await until(lambda: gallery.video().frames >= 10, what="video")
+    assert not {s.id: s for s in hub.sm.status()}[A.id].frozen
+    changes = hub.changes
+    pub.camera.stop()  # the camera dies; the connection and the audio go on
+    await until(lambda: {s.id: s for s in hub.sm.status()}[A.id].frozen, what="frozen")
+    await until(lambda: hub.changes > changes, what="a status push for it")
+    status = {s.id: s for s in hub.sm.status()}[A.id]
+    assert status.connected and status.live and status.kbps > 0
