@@ -93,7 +93,9 @@ class EndpointStatus(Struct, frozen=True, kw_only=True):
 
 
 class OfferError(Exception):
-    """An offer the hub does not answer; ``code`` is the wire's error code."""
+    """An offer the hub does not answer; ``code`` is the wire's error code: media.bad_offer
+    (the offer, or the endpoint for the mode), media.full (``max_endpoints``) or
+    media.unavailable (the hub cannot set up a connection now, or it is closed)."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -159,7 +161,10 @@ class SittingMedia:
                 self.config.host_addresses,
                 self._pli_from_receiver,
             )
-        except Exception as exc:
+        except OSError as exc:  # no address or port to gather on: the hub's trouble
+            await link.close()
+            raise OfferError("media.unavailable", str(exc)) from exc
+        except Exception as exc:  # aiortc refused the offer
             await link.close()
             raise OfferError("media.bad_offer", str(exc)) from exc
         if self._closed:  # closed while answering
