@@ -182,7 +182,7 @@ class SittingMedia:
                 self._sources[endpoint.id] = source
             source.set_input(link.inputs)
             source.request_pli = lambda: link.request_pli(self._spawn)
-        self._state = state
+        self._newer(state)  # update() may have brought a newer state while answering
         # The new link's tracks route from scratch: forget what the old one received.
         self._route = Route(
             floor={r: s for r, s in self._route.floor.items() if r != endpoint.id},
@@ -215,13 +215,18 @@ class SittingMedia:
 
     def update(self, state: Sitting) -> None:
         """The sitting changed: route again."""
-        self._state = state
+        self._newer(state)
         self._apply()
+
+    def _newer(self, state: Sitting) -> None:
+        """Keep the newest state seen: one read before an await never undoes a later one."""
+        if self._state is None or state.seq >= self._state.seq:
+            self._state = state
 
     def mute(self, endpoint_id: EndpointId, muted: bool, state: Sitting) -> None:
         """Mute or unmute ``endpoint_id`` on the server (overrides the floor)."""
         (self._muted.add if muted else self._muted.discard)(endpoint_id)
-        self._state = state
+        self._newer(state)
         self._apply(force=True)
 
     def seat(self, member_id: MemberId, room_id: RoomId | None) -> None:

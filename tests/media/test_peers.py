@@ -298,3 +298,19 @@ async def test_a_live_source_without_video_is_frozen(hub: Hub) -> None:
     await until(lambda: hub.changes > changes, what="a status push for it")
     status = {s.id: s for s in hub.sm.status()}[A.id]
     assert status.connected and status.live and status.kbps > 0
+
+
+async def test_a_state_read_before_an_answer_never_undoes_a_newer_one(hub: Hub) -> None:
+    """A join answers after an await: the state it was given may be older than what
+    update() brought meanwhile (a floor grant), and must not undo it."""
+    p = sitting()
+    before = p.s
+    pub = Client.publisher()
+    await hub.join(pub, A, "publish", before)
+    granted = grant(p, A)
+    hub.sm.update(granted)
+    assert [s.live for s in hub.sm.status()] == [True]
+    # A second offer from the same endpoint, carrying the state read before the grant.
+    again = Client.publisher()
+    await hub.join(again, A, "publish", before)
+    assert [s.live for s in hub.sm.status()] == [True]
