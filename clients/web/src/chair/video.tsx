@@ -1,0 +1,111 @@
+// The chair's view of the video links: a tile per remote member and linked hall (name,
+// seat, connected, link quality as the hub measures it, the floor, a server-side mute),
+// with the live sources' video in the console's slots.
+import { useEffect, useState } from "preact/hooks";
+import type { Connection } from "../lib/connection";
+import { t, useLang } from "../lib/i18n";
+import type { MediaLink, MediaState } from "../lib/media";
+import { memberName } from "../lib/reducer";
+import type { MediaEndpoint, Sitting } from "../lib/types";
+import { AudioOut, PhaseLine, qualityClass, qualityText, useMediaLink, VideoEl } from "../ui/video";
+
+const WANTED = "nghitruong.chair.video";
+
+/** The console link, started at once when the chair had it on before on this computer. */
+export function useChairMedia(conn: Connection): [MediaLink, MediaState] {
+  const [link, state] = useMediaLink(conn, "console");
+  useEffect(() => {
+    if (localStorage.getItem(WANTED) === "1") void link.start();
+  }, [link]);
+  return [link, state];
+}
+
+/** Members with a remote video link now (for the badge beside their floor requests). */
+export function remoteMembers(state: MediaState): Set<string> {
+  return new Set((state.status?.endpoints ?? []).filter((e) => e.kind === "remote" && e.member).map((e) => e.member!));
+}
+
+function Tile({ s, e, state, link }: { s: Sitting; e: MediaEndpoint; state: MediaState; link: MediaLink }) {
+  const slot = state.slots.find((x) => x.endpoint === e.id);
+  const seat = e.member ? s.council.members.find((m) => m.id === e.member)?.seat : undefined;
+  const name = e.member ? memberName(s, e.member) : e.name;
+  const floor = state.status?.floor === e.id;
+  const label = t(e.muted ? "video.chair.unmute" : "video.chair.mute");
+  return (
+    <li class={`tile${floor ? " tile-floor" : ""}${e.connected ? "" : " tile-off"}`} data-testid="video-tile" data-endpoint={e.id}>
+      {slot ? <VideoEl stream={slot.stream} label={t("video.chair.video_of", { name })} testid="tile-video" /> : <div class="tile-blank" aria-hidden="true" />}
+      <div class="tile-text">
+        <strong>{name}</strong>
+        {seat && <span class="muted"> · {t("web.op.seat_n", { seat })}</span>}
+        <span class="muted"> · {t(`video.kind.${e.kind}`)}</span>
+      </div>
+      <div class="row tile-chips">
+        <span class={e.connected ? "ok-text" : "warn-text"}>{t(e.connected ? "video.connected" : "video.not_connected")}</span>
+        {floor && <span class="badge badge-floor">{t("video.chair.on_floor")}</span>}
+        {e.live && !floor && <span class="badge">{t("video.chair.live")}</span>}
+        {e.muted && <span class="badge badge-muted">{t("video.chair.muted")}</span>}
+      </div>
+      {e.connected && (
+        <span class={`quality ${qualityClass(e)}`} data-testid="tile-quality">
+          {qualityText(e)}
+        </span>
+      )}
+      <button type="button" class={e.muted ? "on" : ""} aria-pressed={e.muted} aria-label={`${label}: ${name}`} data-testid="tile-mute" onClick={() => link.mute(e.id, !e.muted)}>
+        {label}
+      </button>
+    </li>
+  );
+}
+
+export function ChairVideo({ s, link, state }: { s: Sitting; link: MediaLink; state: MediaState }) {
+  useLang();
+  const [listen, setListen] = useState(true);
+  const on = state.phase !== "idle" && state.phase !== "failed";
+  const endpoints = state.status?.endpoints ?? [];
+  const sources = endpoints.filter((e) => e.kind === "remote" || e.kind === "room");
+  const screens = endpoints.filter((e) => e.kind === "gallery").length;
+  const floor = state.status?.floor ? endpoints.find((e) => e.id === state.status!.floor) : undefined;
+  const toggle = () => {
+    localStorage.setItem(WANTED, on ? "0" : "1");
+    if (on) link.leave();
+    else void link.start();
+  };
+  return (
+    <section class="card c-video" aria-labelledby="c-video" data-testid="c-video">
+      <div class="row">
+        <h2 id="c-video" class="grow">
+          {t("video.chair.title")}
+        </h2>
+        <button type="button" class={on ? "" : "primary"} aria-pressed={on} data-testid="console-video" onClick={toggle}>
+          {on ? t("video.chair.stop") : t("video.chair.start")}
+        </button>
+      </div>
+      {!on && state.phase !== "failed" && <p class="muted">{t("video.chair.hint")}</p>}
+      {state.phase !== "idle" && <PhaseLine state={state} />}
+      {on && (
+        <>
+          <p data-testid="video-floor" aria-live="polite">
+            {floor ? t("video.chair.floor_is", { name: floor.member ? memberName(s, floor.member) : floor.name }) : t("video.chair.floor_none")}
+          </p>
+          {sources.length === 0 ? (
+            <p class="muted">{t("video.chair.none")}</p>
+          ) : (
+            <ul class="plain tiles">
+              {sources.map((e) => (
+                <Tile key={e.id} s={s} e={e} state={state} link={link} />
+              ))}
+            </ul>
+          )}
+          {screens > 0 && <p class="muted">{t("video.chair.screens", { count: screens })}</p>}
+          <label class="inline">
+            <input type="checkbox" checked={listen} onChange={(e) => setListen(e.currentTarget.checked)} />
+            {t("video.chair.listen")}
+          </label>
+          {state.slots.map((x) => (
+            <AudioOut key={x.mid} stream={x.endpoint ? x.stream : null} muted={!listen} />
+          ))}
+        </>
+      )}
+    </section>
+  );
+}
