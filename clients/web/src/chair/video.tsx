@@ -27,7 +27,8 @@ export function remoteMembers(state: MediaState): Set<string> {
 
 function Tile({ s, e, state, link }: { s: Sitting; e: MediaEndpoint; state: MediaState; link: MediaLink }) {
   const slot = state.slots.find((x) => x.endpoint === e.id);
-  const seat = e.member ? s.council.members.find((m) => m.id === e.member)?.seat : undefined;
+  const seat = e.seat ?? (e.member ? s.council.members.find((m) => m.id === e.member)?.seat : undefined);
+  const q = { loss: 100 * e.loss, kbps: e.kbps, frozen: e.frozen };
   const name = e.member ? memberName(s, e.member) : e.name;
   const floor = state.status?.floor === e.id;
   const label = t(e.muted ? "video.chair.unmute" : "video.chair.mute");
@@ -46,8 +47,8 @@ function Tile({ s, e, state, link }: { s: Sitting; e: MediaEndpoint; state: Medi
         {e.muted && <span class="badge badge-muted">{t("video.chair.muted")}</span>}
       </div>
       {e.connected && (
-        <span class={`quality ${qualityClass(e)}`} data-testid="tile-quality">
-          {qualityText(e)}
+        <span class={`quality ${qualityClass(q)}`} data-testid="tile-quality">
+          {qualityText(q)}
         </span>
       )}
       <button type="button" class={e.muted ? "on" : ""} aria-pressed={e.muted} aria-label={`${label}: ${name}`} data-testid="tile-mute" onClick={() => link.mute(e.id, !e.muted)}>

@@ -2,14 +2,14 @@
 // (the hub forwards them only while this delegate holds the floor).
 import type { Connection } from "../lib/connection";
 import { t, useLang } from "../lib/i18n";
-import { floorEndpoint } from "../lib/media";
+import { DELEGATE_CAMERA, floorEndpoint } from "../lib/media";
 import { activeTurns, memberName } from "../lib/reducer";
 import type { Sitting } from "../lib/types";
 import { AudioOut, DevicePicker, MicCam, PhaseLine, QualityBadge, useMediaLink, VideoEl } from "../ui/video";
 
 export function DelegateVideo({ s, conn, me }: { s: Sitting; conn: Connection; me: string }) {
   useLang();
-  const [link, state] = useMediaLink(conn, "publish");
+  const [link, state] = useMediaLink(conn, "publish", { video: DELEGATE_CAMERA });
   const joined = state.phase !== "idle" && state.phase !== "failed";
   const mine = state.endpoint ?? `m:${me}`;
   const floor = floorEndpoint(state.status);

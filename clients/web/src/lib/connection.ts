@@ -404,6 +404,8 @@ export class Connection {
           forget();
           this.update({ status: "auth" });
         }
+        // The media link shows its own refusals beside the video (and retries some).
+        if (f.code.startsWith("media.") || f.code === "rate.limited") break;
         this.notify("error", errorText(f.code, f.message, f.params ?? {}));
         break;
       }

@@ -65,15 +65,21 @@ export interface MediaState {
 
 export interface MediaOptions {
   consoleSlots?: number;
-  iceServers?: RTCIceServer[];
+  /** The camera asked for (the hub forwards what it gets to every receiver). */
+  video?: MediaTrackConstraints;
   /** How long to wait for ICE gathering before offering what was gathered. */
   gatherTimeoutMs?: number;
 }
 
 const DISCONNECTED_GRACE_MS = 4000;
+const ICE_FRESH_MS = 60 * 60 * 1000; // TURN credentials from the hub last 12 h
+/** Remote delegates are asked for 640×360 (docs/media.md, limits). */
+export const DELEGATE_CAMERA: MediaTrackConstraints = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 30 } };
 const STATS_EVERY_MS = 1000;
 const FROZEN_AFTER_MS = 2000;
+/** Refusals of an offer: the first two are final, the others may pass (retried later). */
 const FATAL = new Set(["media.not_allowed", "media.bad_offer"]);
+const OFFER_REFUSALS = new Set([...FATAL, "media.unavailable", "media.full"]);
 
 function waitGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -119,6 +125,7 @@ export class MediaLink {
   private restartTimer: number | undefined;
   private statsTimer: number | undefined;
   private failures = 0;
+  private ice: { at: number; servers: RTCIceServer[] } | null = null;
   private last: { at: number; bytes: number; lost: number; received: number; frames: number; decodedAt: number } | null = null;
   private readonly slots: number;
 
@@ -151,6 +158,11 @@ export class MediaLink {
     this.active = true;
     this.failures = 0;
     this.update({ phase: "starting", error: null });
+    if (!(await this.iceServers())) {
+      this.active = false;
+      this.update({ phase: "failed", error: t("video.disabled") });
+      return;
+    }
     if (this.mode === "publish" && !this.state.local) {
       try {
         await this.openDevices();
@@ -182,15 +194,33 @@ export class MediaLink {
     this.listeners.clear();
   }
 
+  /** STUN/TURN servers from the hub (GET /api/media/ice), kept for an hour; false when
+   * the hub has video turned off. A failed fetch keeps what was known (or none). */
+  private async iceServers(): Promise<boolean> {
+    if (this.ice && performance.now() - this.ice.at < ICE_FRESH_MS) return true;
+    try {
+      const res = await fetch("/api/media/ice", { headers: { accept: "application/json" } });
+      if (res.ok) {
+        const data = (await res.json()) as { enabled: boolean; iceServers: RTCIceServer[] };
+        if (!data.enabled) return false;
+        this.ice = { at: performance.now(), servers: data.iceServers ?? [] };
+      }
+    } catch {
+      /* offline for a moment: the offer goes out with what is known */
+    }
+    return true;
+  }
+
   // ---- Devices ----
 
   private async openDevices(): Promise<void> {
     // Camera and microphone exist only on https:// (or localhost).
     if (!navigator.mediaDevices) throw new DOMException("", "InsecureContext");
-    const want = (id: string) => (id ? { deviceId: { exact: id } } : true);
+    const video = this.opts.video ?? {};
+    const audio = this.state.audioIn ? { deviceId: { exact: this.state.audioIn } } : true;
     let stream: MediaStream;
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: want(this.state.audioIn), video: want(this.state.videoIn) });
+      stream = await navigator.mediaDevices.getUserMedia({ audio, video: this.state.videoIn ? { ...video, deviceId: { exact: this.state.videoIn } } : video });
     } catch (e) {
       // A hall computer may have no camera, a laptop a broken one: take what there is.
       stream = await navigator.mediaDevices.getUserMedia({ audio: true }).catch(() => navigator.mediaDevices.getUserMedia({ video: true })).catch(() => {
@@ -217,7 +247,8 @@ export class MediaLink {
     }
     let track: MediaStreamTrack;
     try {
-      const got = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } });
+      const base = kind === "video" ? (this.opts.video ?? {}) : {};
+      const got = await navigator.mediaDevices.getUserMedia({ [kind]: { ...base, deviceId: { exact: deviceId } } });
       track = kind === "audio" ? got.getAudioTracks()[0] : got.getVideoTracks()[0];
     } catch (e) {
       this.update({ error: t("video.no_devices", { detail: deviceError(e) }) });
@@ -255,7 +286,7 @@ export class MediaLink {
   // ---- Signalling ----
 
   private build(): RTCPeerConnection {
-    const pc = new RTCPeerConnection({ iceServers: this.opts.iceServers ?? [], bundlePolicy: "max-bundle" });
+    const pc = new RTCPeerConnection({ iceServers: this.ice?.servers ?? [], bundlePolicy: "max-bundle" });
     const local = this.state.local;
     if (this.mode === "publish") {
       // Own microphone and camera out, the floor in: audio then video (the agreed order).
@@ -276,6 +307,10 @@ export class MediaLink {
   private async offer(): Promise<void> {
     if (!this.active) return;
     this.teardown();
+    if (!(await this.iceServers()) || !this.active) {
+      if (this.active) this.update({ phase: "failed", error: t("video.disabled") });
+      return;
+    }
     const pc = this.build();
     this.pc = pc;
     this.last = null;
@@ -306,7 +341,8 @@ export class MediaLink {
   private restart(): void {
     if (!this.active) return;
     window.clearTimeout(this.restartTimer);
-    const delay = Math.min(10000, 250 * 2 ** Math.min(this.failures, 6));
+    // At least a second apart: the hub takes one offer a second per connection.
+    const delay = Math.min(10000, 1000 * 2 ** Math.min(this.failures, 4));
     this.failures++;
     this.update({ phase: "reconnecting", restarts: this.state.restarts + 1 });
     this.restartTimer = window.setTimeout(() => void this.offer(), delay);
@@ -342,9 +378,17 @@ export class MediaLink {
       return;
     }
     if (f.t === "error") {
-      if (!f.code.startsWith("media.") || f.id) return;
-      this.inFlight = Math.max(0, this.inFlight - 1);
+      if (f.id) return;
       const text = errorText(f.code, f.message, f.params ?? {});
+      // Only a refusal while an offer waits is about the link (not a refused media.mute,
+      // which the Connection shows as a notice and which leaves the link as it is).
+      const mode = f.params?.mode;
+      const aboutOffer = this.inFlight > 0 && (OFFER_REFUSALS.has(f.code) || f.code === "rate.limited") && (mode === undefined || mode === this.mode);
+      if (!aboutOffer) {
+        if (f.code.startsWith("media.")) this.update({ error: text });
+        return;
+      }
+      this.inFlight--;
       if (FATAL.has(f.code)) {
         this.active = false;
         this.teardown();

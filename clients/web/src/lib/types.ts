@@ -275,10 +275,12 @@ export interface MediaEndpoint {
   member: string | null;
   room: string | null;
   name: string;
+  seat?: string | null;
   live: boolean;
   muted: boolean;
   silenced: boolean;
   connected: boolean;
+  /** The fraction of its packets lost on the way to the hub (0–1). */
   loss: number;
   kbps: number;
   frozen: boolean;

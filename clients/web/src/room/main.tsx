@@ -15,6 +15,9 @@ import { AudioOut, DevicePicker, MicCam, PhaseLine, QualityBadge, useMediaLink, 
 import { ballotsOf, Verdict } from "../ui/votepanel";
 import "./room.css";
 
+/** A hall's camera may send more than a delegate's (docs/media.md, limits). */
+const HALL_CAMERA: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+
 function Bar({ s, conn, onDevices, devicesOpen }: { s: Sitting; conn: Connection; onDevices: () => void; devicesOpen: boolean }) {
   const item = s.agenda.find((i) => i.id === s.current_item);
   const q = quorum(s, conn.live.present);
@@ -97,7 +100,7 @@ function Stage({ s, conn, state, self }: { s: Sitting; conn: Connection; state: 
 function RoomLive({ conn, self }: { conn: Connection; self: string }) {
   useLang();
   const live = useLive(conn);
-  const [link, state] = useMediaLink(conn, "publish");
+  const [link, state] = useMediaLink(conn, "publish", { video: HALL_CAMERA });
   const [devices, setDevices] = useState(false);
   const started = useRef(false);
   const s = live.state;

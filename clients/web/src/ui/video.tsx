@@ -3,12 +3,12 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { lang, t, useLang } from "../lib/i18n";
 import type { Connection } from "../lib/connection";
-import { MediaLink, type MediaMode, type MediaState, type Quality } from "../lib/media";
+import { MediaLink, type MediaMode, type MediaOptions, type MediaState, type Quality } from "../lib/media";
 import "./video.css";
 
 /** A media link for the lifetime of the calling component, and its live state. */
-export function useMediaLink(conn: Connection, mode: MediaMode): [MediaLink, MediaState] {
-  const link = useMemo(() => new MediaLink(conn, mode), [conn, mode]);
+export function useMediaLink(conn: Connection, mode: MediaMode, opts?: MediaOptions): [MediaLink, MediaState] {
+  const link = useMemo(() => new MediaLink(conn, mode, opts), [conn, mode]);
   const [state, set] = useState(link.state);
   useEffect(() => {
     set(link.state);
