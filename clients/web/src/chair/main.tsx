@@ -498,7 +498,7 @@ function ChairLive({ conn }: { conn: Connection }) {
           </div>
           <div class="col">
             <Floor s={s} conn={conn} run={run} ask={setAsking} remote={remoteMembers(mediaState)} />
-            <ChairVideo s={s} link={media} state={mediaState} />
+            <ChairVideo s={s} link={media} state={mediaState} run={run} />
             <Documents s={s} run={run} />
           </div>
           <div class="col">

@@ -5,8 +5,8 @@ import { useEffect, useState } from "preact/hooks";
 import type { Connection } from "../lib/connection";
 import { t, useLang } from "../lib/i18n";
 import type { MediaLink, MediaState } from "../lib/media";
-import { memberName } from "../lib/reducer";
-import type { MediaEndpoint, Sitting } from "../lib/types";
+import { activeTurns, memberName } from "../lib/reducer";
+import type { Command, MediaEndpoint, Sitting } from "../lib/types";
 import { AudioOut, PhaseLine, qualityClass, qualityText, useMediaLink, VideoEl } from "../ui/video";
 
 const WANTED = "nghitruong.chair.video";
@@ -25,11 +25,24 @@ export function remoteMembers(state: MediaState): Set<string> {
   return new Set((state.status?.endpoints ?? []).filter((e) => e.kind === "remote" && e.member).map((e) => e.member!));
 }
 
-function Tile({ s, e, state, link }: { s: Sitting; e: MediaEndpoint; state: MediaState; link: MediaLink }) {
+/** Give the floor straight to a remote member or a linked hall (the hall is on the
+ * roster as a guest under the room's id): a speaker there need not queue. */
+function GrantButton({ s, e, name, run }: { s: Sitting; e: MediaEndpoint; name: string; run: (cmd: Command) => void }) {
+  const speaker = e.member ?? e.room;
+  if (!speaker || s.phase !== "in_session" || activeTurns(s).some((x) => x.speaker === speaker)) return null;
+  const label = t(e.kind === "room" ? "video.chair.grant_room" : "video.chair.grant");
+  return (
+    <button type="button" class="primary" aria-label={`${label}: ${name}`} data-testid="tile-grant" onClick={() => run({ type: "floor.grant", speaker, kind: "contribution" })}>
+      {label}
+    </button>
+  );
+}
+
+function Tile({ s, e, state, link, run }: { s: Sitting; e: MediaEndpoint; state: MediaState; link: MediaLink; run: (cmd: Command) => void }) {
   const slot = state.slots.find((x) => x.endpoint === e.id);
   const seat = e.seat ?? (e.member ? s.council.members.find((m) => m.id === e.member)?.seat : undefined);
   const q = { loss: 100 * e.loss, kbps: e.kbps, frozen: e.frozen };
-  const name = e.member ? memberName(s, e.member) : e.name;
+  const name = e.member ? memberName(s, e.member) : e.name || (e.room ? memberName(s, e.room) : e.id);
   const floor = state.status?.floor === e.id;
   const label = t(e.muted ? "video.chair.unmute" : "video.chair.mute");
   return (
@@ -51,14 +64,17 @@ function Tile({ s, e, state, link }: { s: Sitting; e: MediaEndpoint; state: Medi
           {qualityText(q)}
         </span>
       )}
-      <button type="button" class={e.muted ? "on" : ""} aria-pressed={e.muted} aria-label={`${label}: ${name}`} data-testid="tile-mute" onClick={() => link.mute(e.id, !e.muted)}>
-        {label}
-      </button>
+      <div class="row">
+        <GrantButton s={s} e={e} name={name} run={run} />
+        <button type="button" class={e.muted ? "on" : ""} aria-pressed={e.muted} aria-label={`${label}: ${name}`} data-testid="tile-mute" onClick={() => link.mute(e.id, !e.muted)}>
+          {label}
+        </button>
+      </div>
     </li>
   );
 }
 
-export function ChairVideo({ s, link, state }: { s: Sitting; link: MediaLink; state: MediaState }) {
+export function ChairVideo({ s, link, state, run }: { s: Sitting; link: MediaLink; state: MediaState; run: (cmd: Command) => void }) {
   useLang();
   const [listen, setListen] = useState(true);
   const on = state.phase !== "idle" && state.phase !== "failed";
@@ -93,7 +109,7 @@ export function ChairVideo({ s, link, state }: { s: Sitting; link: MediaLink; st
           ) : (
             <ul class="plain tiles">
               {sources.map((e) => (
-                <Tile key={e.id} s={s} e={e} state={state} link={link} />
+                <Tile key={e.id} s={s} e={e} state={state} link={link} run={run} />
               ))}
             </ul>
           )}
