@@ -43,7 +43,7 @@ function Tile({ s, e, state, link, run }: { s: Sitting; e: MediaEndpoint; state:
   const seat = e.seat ?? (e.member ? s.council.members.find((m) => m.id === e.member)?.seat : undefined);
   const q = { loss: 100 * e.loss, kbps: e.kbps, frozen: e.frozen };
   const name = e.member ? memberName(s, e.member) : e.name || (e.room ? memberName(s, e.room) : e.id);
-  const floor = state.status?.floor === e.id;
+  const floor = e.live; // a console has no floor track: its rows say who is on the air
   const label = t(e.muted ? "video.chair.unmute" : "video.chair.mute");
   return (
     <li class={`tile${floor ? " tile-floor" : ""}${e.connected ? "" : " tile-off"}`} data-testid="video-tile" data-endpoint={e.id}>
@@ -56,7 +56,6 @@ function Tile({ s, e, state, link, run }: { s: Sitting; e: MediaEndpoint; state:
       <div class="row tile-chips">
         <span class={e.connected ? "ok-text" : "warn-text"}>{t(e.connected ? "video.connected" : "video.not_connected")}</span>
         {floor && <span class="badge badge-floor">{t("video.chair.on_floor")}</span>}
-        {e.live && !floor && <span class="badge">{t("video.chair.live")}</span>}
         {e.muted && <span class="badge badge-muted">{t("video.chair.muted")}</span>}
       </div>
       {e.connected && (
@@ -81,7 +80,8 @@ export function ChairVideo({ s, link, state, run }: { s: Sitting; link: MediaLin
   const endpoints = state.status?.endpoints ?? [];
   const sources = endpoints.filter((e) => e.kind === "remote" || e.kind === "room");
   const screens = endpoints.filter((e) => e.kind === "gallery").length;
-  const floor = state.status?.floor ? endpoints.find((e) => e.id === state.status!.floor) : undefined;
+  const onAir = sources.filter((e) => e.live);
+  const nameOf = (e: MediaEndpoint) => (e.member ? memberName(s, e.member) : e.name);
   const toggle = () => {
     localStorage.setItem(WANTED, on ? "0" : "1");
     if (on) link.leave();
@@ -102,7 +102,7 @@ export function ChairVideo({ s, link, state, run }: { s: Sitting; link: MediaLin
       {on && (
         <>
           <p data-testid="video-floor" aria-live="polite">
-            {floor ? t("video.chair.floor_is", { name: floor.member ? memberName(s, floor.member) : floor.name }) : t("video.chair.floor_none")}
+            {onAir.length ? t("video.chair.floor_is", { name: onAir.map(nameOf).join(", ") }) : t("video.chair.floor_none")}
           </p>
           {sources.length === 0 ? (
             <p class="muted">{t("video.chair.none")}</p>

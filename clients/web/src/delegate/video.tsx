@@ -13,9 +13,13 @@ export function DelegateVideo({ s, conn, me }: { s: Sitting; conn: Connection; m
   const joined = state.phase !== "idle" && state.phase !== "failed";
   const mine = state.endpoint ?? `m:${me}`;
   const floor = floorEndpoint(state.status);
-  const onAir = state.status?.floor === mine;
-  const hasTurn = activeTurns(s).some((x) => x.speaker === me);
+  // The hub forwards this delegate's feed while they hold a speaking turn and are recorded
+  // remote (the link going up records them so); its status names only the source this
+  // link receives, so "on the air" is read from the sitting itself.
+  const speaking = activeTurns(s).some((x) => x.speaker === me && x.status === "speaking");
+  const remote = s.attendance[me] === "remote";
   const mutedByChair = state.status?.endpoints.find((e) => e.id === mine)?.muted ?? false;
+  const onAir = speaking && remote && !mutedByChair && state.phase === "connected";
   return (
     <section class="card d-video" aria-labelledby="d-video" data-testid="d-video">
       <h2 id="d-video">{t("video.delegate.title")}</h2>
@@ -34,12 +38,18 @@ export function DelegateVideo({ s, conn, me }: { s: Sitting; conn: Connection; m
             <QualityBadge q={state.quality} />
           </div>
           <p class={onAir ? "on-air" : "off-air"} data-testid="on-air" data-on={onAir ? "1" : "0"} aria-live="polite">
-            {mutedByChair ? t("video.delegate.muted_by_chair") : onAir ? t("video.delegate.on_air") : hasTurn ? t("video.delegate.turn_connecting") : t("video.delegate.off_air")}
+            {mutedByChair ? t("video.delegate.muted_by_chair") : onAir ? t("video.delegate.on_air") : speaking ? t(remote ? "video.delegate.turn_connecting" : "video.delegate.in_hall") : t("video.delegate.off_air")}
           </p>
           <div class="video-pair">
             <figure class="video-floor">
-              <VideoEl stream={state.floor} label={t("video.floor_video")} testid="floor-video" />
-              <figcaption>{floor && floor.id !== mine ? floorName(s, floor.member, floor.name) : t("video.no_floor_video")}</figcaption>
+              {floor && floor.id !== mine ? (
+                <>
+                  <VideoEl stream={state.floor} label={t("video.floor_video")} testid="floor-video" />
+                  <figcaption data-testid="floor-name">{floorName(s, floor.member, floor.name)}</figcaption>
+                </>
+              ) : (
+                <div class="video-empty">{t("video.no_floor_video")}</div>
+              )}
             </figure>
             <figure class="video-self">
               <VideoEl stream={state.local} label={t("video.self_view")} mirror testid="self-video" />

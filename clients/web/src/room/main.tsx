@@ -53,8 +53,12 @@ function Bar({ s, conn, onDevices, devicesOpen }: { s: Sitting; conn: Connection
   );
 }
 
-function Stage({ s, conn, state, self }: { s: Sitting; conn: Connection; state: MediaState; self: string }) {
+function Stage({ s, conn, state, room }: { s: Sitting; conn: Connection; state: MediaState; room: string }) {
+  // This link's floor track never carries the hall itself: that the hall has the floor is
+  // read from the sitting (the hall is on the roster as a guest under the room's id).
+  const self = `r:${room}`;
   const floor = floorEndpoint(state.status);
+  const hallSpeaks = activeTurns(s).some((x) => x.speaker === room && x.status === "speaking");
   const turns = activeTurns(s).sort((a, b) => b.started_at - a.started_at);
   const turn = (floor?.member ? turns.find((x) => x.speaker === floor.member) : undefined) ?? turns[0];
   const speaker = turn ? memberName(s, turn.speaker) : null;
@@ -80,7 +84,7 @@ function Stage({ s, conn, state, self }: { s: Sitting; conn: Connection; state: 
   }
   return (
     <section class="r-stage r-text" aria-live="polite">
-      {floor?.id === self && <p class="on-air" data-testid="r-on-air">{t("video.room.on_air")}</p>}
+      {hallSpeaks && <p class="on-air" data-testid="r-on-air">{t("video.room.on_air")}</p>}
       {turn ? (
         <div class="r-speaker-text">
           <div class="r-name" data-testid="r-speaker">
@@ -128,7 +132,7 @@ function RoomLive({ conn, self }: { conn: Connection; self: string }) {
     <div class="room" data-seq={s.seq}>
       <LinkBanner live={live} />
       <Bar s={s} conn={conn} devicesOpen={devices} onDevices={() => setDevices(!devices)} />
-      <Stage s={s} conn={conn} state={state} self={state.endpoint ?? `r:${self}`} />
+      <Stage s={s} conn={conn} state={state} room={self} />
       <AudioOut stream={state.floor} />
       <section id="r-devices" class="r-devices" hidden={!devices} aria-label={t("video.room.devices")}>
         <div class="row">
