@@ -201,3 +201,69 @@ def test_every_video_string_is_in_both_languages() -> None:
         used |= set(re.findall(r"\"(video\.[a-z_.]+)\"", path.read_text(encoding="utf-8")))
     assert used, "no video.* key found in the consoles"
     assert used <= vi.keys(), sorted(used - vi.keys())
+
+
+def test_operator_links_a_hall_whose_card_opens_the_room_console(
+    browser: Any, hub: Hub, shots: Any
+) -> None:
+    from tests.browser.test_accessibility import Audit
+
+    audit = Audit()
+    errors: list[str] = []
+    contexts = []
+    try:
+        ctx, op = open_page(browser, hub, "/operator/", user="vanhanh", ready=None)
+        contexts.append(ctx)
+        op.on("pageerror", lambda e: errors.append(str(e)))
+        op.get_by_role("tab", name="Phòng họp liên kết").click()
+        op.locator("[data-testid=room-name]").fill("Hội trường tổ dân phố 5")
+        op.get_by_role("button", name="Tạo").click()
+        card = op.locator("[data-testid=login-card]").first
+        expect(card).to_contain_text("Hội trường tổ dân phố 5")
+        expect(card.locator(".qr svg")).to_be_visible()
+        username = card.locator("dd.mono").nth(0).inner_text()
+        password = card.locator("dd.mono").nth(1).inner_text()
+        url = card.locator(".lc-url").inner_text()
+        assert url.endswith(f"/room/?user={username}")
+        expect(op.locator("[data-testid=rooms]")).to_contain_text(username)
+        audit.page(op, "operator, linked halls")
+        shots(op, "video-operator-rooms", full=True)
+
+        # The card's login is a room's: the room console takes it and publishes the hall.
+        seen: list[Frames] = []
+        ctx = browser.new_context(viewport={"width": 1280, "height": 720})
+        contexts.append(ctx)
+        room = ctx.new_page()
+        room.set_default_timeout(ms(8))
+        watch(seen, errors)(room)
+        room.goto(url + "&json=1")
+        expect(room.locator("input[name=username]")).to_have_value(username)
+        room.fill("input[name=password]", password)
+        room.click("button[type=submit]")
+        expect(room.locator("[data-testid=current-item]")).to_be_visible()
+        assert room.evaluate("() => __nt.live.role") == "room"
+        offer = first_offer(seen[-1], room)
+        assert offer["mode"] == "publish"
+        assert m_lines(offer["sdp"]) == [("audio", "sendrecv"), ("video", "sendrecv")]
+        room.get_by_role("button", name="Thiết bị").click()
+        expect(room.locator("#r-devices")).to_be_visible()
+        room.wait_for_function(
+            "() => document.querySelector('#r-devices [data-testid=self-video]').videoWidth > 0",
+            timeout=ms(10),
+        )
+        audit.page(room, "room console, devices")
+        shots(room, "video-room-console")
+
+        # A reset gives a new card; the old password no longer logs in.
+        op.get_by_role("button", name="Cấp lại mật khẩu: Hội trường tổ dân phố 5").click()
+        expect(op.locator("[data-testid=login-card]").first).not_to_contain_text(password)
+        fresh = op.locator("[data-testid=login-card]").first.locator("dd.mono").nth(1).inner_text()
+        assert hub.http("POST", "/api/login", {"username": username, "password": fresh})["token"]
+        assert "token" not in hub.http(
+            "POST", "/api/login", {"username": username, "password": password}
+        )
+        assert not (audit.contrast or audit.names), audit.contrast + audit.names
+        assert errors == []
+    finally:
+        for c in contexts:
+            c.close()

@@ -21,7 +21,7 @@ function QrSvg({ text }: { text: string }) {
   return <div class="qr" role="img" aria-label={text} dangerouslySetInnerHTML={{ __html: svg }} />;
 }
 
-export function Cards({ cards, council }: { cards: Card[]; council?: CouncilRow }) {
+export function Cards({ cards, council, hint }: { cards: Card[]; council?: CouncilRow; hint?: string }) {
   if (!cards.length) return null;
   return (
     <section class="card cards-section">
@@ -31,7 +31,7 @@ export function Cards({ cards, council }: { cards: Card[]; council?: CouncilRow 
           {t("web.op.print")}
         </button>
       </div>
-      <p class="muted no-print">{t("web.op.cards_hint")}</p>
+      <p class="muted no-print">{hint ?? t("web.op.cards_hint")}</p>
       <div class="cards">
         {cards.map((c) => (
           <article class="login-card" key={c.key} data-testid="login-card">

@@ -99,7 +99,7 @@ export function Rooms({ councils }: { councils: CouncilRow[] }) {
           </button>
         </form>
       </section>
-      <Cards cards={cards} council={councils.find((c) => c.id === council)} />
+      <Cards cards={cards} council={councils.find((c) => c.id === council)} hint={t("video.op.cards_hint")} />
     </>
   );
 }
