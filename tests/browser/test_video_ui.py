@@ -267,3 +267,83 @@ def test_operator_links_a_hall_whose_card_opens_the_room_console(
     finally:
         for c in contexts:
             c.close()
+
+
+def test_chair_sees_a_tile_per_remote_link_and_mutes_it_at_the_hub(
+    browser: Any, hub: Hub, shots: Any
+) -> None:
+    """The tiles come from the hub's media.status (whether media flows is tests/media's)."""
+    from tests.browser.test_accessibility import Audit
+
+    hub.check_in(*[f"db{i:02d}" for i in range(1, 22) if i != 7])
+    for cmd in (
+        {"type": "sitting.open"},
+        {"type": "sitting.start"},
+        {"type": "agenda.move", "item": "thao-luan"},
+    ):
+        assert hub.command("db01", cmd).get("ok"), cmd
+    audit = Audit()
+    errors: list[str] = []
+    seen: list[Frames] = []
+    contexts = []
+    try:
+        ctx, chair = open_page(
+            browser,
+            hub,
+            "/chair/",
+            user="db01",
+            query="&json=1",
+            size=(1500, 1000),
+            setup=watch(seen, errors),
+        )
+        contexts.append(ctx)
+        frames = seen[-1]
+        chair.locator("[data-testid=console-video]").click()
+        expect(chair.locator("[data-testid=c-video]")).to_contain_text(
+            "Chưa có đại biểu trực tuyến"
+        )
+
+        ctx, delegate = open_page(
+            browser, hub, "/delegate/", user="db07", setup=watch(seen, errors)
+        )
+        contexts.append(ctx)
+        delegate.locator("[data-testid=video-join]").click()
+        tile = chair.locator("[data-testid=video-tile][data-endpoint='m:db07']")
+        expect(tile).to_contain_text("Đặng Quốc Gia", timeout=ms(15))
+        expect(tile).to_contain_text("Ghế 1-07")
+        expect(tile).to_contain_text("Trực tuyến")
+
+        # A request from a member with a video link carries the badge in the queue.
+        expect(delegate.locator("[data-testid=request-contribution]")).to_be_enabled(timeout=ms(15))
+        delegate.locator("[data-testid=request-contribution]").click()
+        queue = chair.locator("[data-testid=queue]")
+        expect(queue).to_contain_text("Đặng Quốc Gia")
+        expect(queue.locator("[data-testid=remote-badge]")).to_have_count(1)
+
+        # Server-side mute: the frame goes out, the hub's status says muted.
+        tile.locator("[data-testid=tile-mute]").click()
+        expect(tile.locator("[data-testid=tile-mute]")).to_have_attribute(
+            "aria-pressed", "true", timeout=ms(10)
+        )
+        expect(tile).to_contain_text("Đã tắt tiếng")
+        mutes = [f for f in frames.sent if f.get("t") == "media.mute"]
+        assert mutes == [{"t": "media.mute", "endpoint": "m:db07", "muted": True}], mutes
+        audit.page(chair, "chair, video links", "[data-testid=c-video]")
+        audit.page(delegate, "delegate, video joined", "[data-testid=d-video]")
+        shots(chair, "video-chair-tiles", full=True)
+        tile.locator("[data-testid=tile-mute]").click()
+        expect(tile.locator("[data-testid=tile-mute]")).to_have_attribute(
+            "aria-pressed", "false", timeout=ms(10)
+        )
+
+        # The tile gives the floor (granting the member's own request, which leaves the
+        # queue); then it offers no second grant.
+        tile.locator("[data-testid=tile-grant]").click()
+        expect(chair.locator("[data-testid=turn]")).to_contain_text("Đặng Quốc Gia")
+        expect(queue).not_to_contain_text("Đặng Quốc Gia")
+        expect(tile.locator("[data-testid=tile-grant]")).to_have_count(0)
+        assert not (audit.contrast or audit.names), audit.contrast + audit.names
+        assert errors == []
+    finally:
+        for c in contexts:
+            c.close()

@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Connection } from "../lib/connection";
 import { t, useLang } from "../lib/i18n";
 import type { MediaLink, MediaState } from "../lib/media";
-import { activeTurns, memberName } from "../lib/reducer";
+import { activeTurns, itemQueue, memberName } from "../lib/reducer";
 import type { Command, MediaEndpoint, Sitting } from "../lib/types";
 import { AudioOut, PhaseLine, qualityClass, qualityText, useMediaLink, VideoEl } from "../ui/video";
 
@@ -31,8 +31,11 @@ function GrantButton({ s, e, name, run }: { s: Sitting; e: MediaEndpoint; name: 
   const speaker = e.member ?? e.room;
   if (!speaker || s.phase !== "in_session" || activeTurns(s).some((x) => x.speaker === speaker)) return null;
   const label = t(e.kind === "room" ? "video.chair.grant_room" : "video.chair.grant");
+  // Their own request first, when they queued one (it then leaves the queue).
+  const request = itemQueue(s).find((r) => r.member === speaker);
+  const cmd: Command = request ? { type: "floor.grant", request: request.id } : { type: "floor.grant", speaker, kind: "contribution" };
   return (
-    <button type="button" class="primary" aria-label={`${label}: ${name}`} data-testid="tile-grant" onClick={() => run({ type: "floor.grant", speaker, kind: "contribution" })}>
+    <button type="button" class="primary" aria-label={`${label}: ${name}`} data-testid="tile-grant" onClick={() => run(cmd)}>
       {label}
     </button>
   );
