@@ -168,6 +168,18 @@ def test_each_console_offers_the_agreed_transceivers_with_ice_gathered(
         assert "a=candidate:" in offer["sdp"]
         assert gallery.evaluate("window.__gum") == 0
         expect(gallery.locator("[data-testid=g-video]")).to_have_count(0)  # nobody remote
+        # Without the autoplay flag Chromium may refuse sound until a click: then the
+        # screen offers one button; either way the floor's audio element ends up playing.
+        playing = "() => !document.querySelector('audio[data-testid=floor-audio]').paused"
+        sound = gallery.locator("[data-testid=sound-on]")
+        gallery.wait_for_function(
+            f"() => ({playing})() || document.querySelector('[data-testid=sound-on]')",
+            timeout=ms(15),
+        )
+        if sound.count():
+            sound.click()
+            expect(sound).to_have_count(0)
+        gallery.wait_for_function(playing, timeout=ms(5))
 
         # The chair's console: three slots of (audio, video), receive only.
         ctx, chair = open_page(

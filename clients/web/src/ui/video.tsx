@@ -45,9 +45,12 @@ export function VideoEl(props: { stream: MediaStream | null; label: string; clas
   );
 }
 
+const SOUND_ON = "nghitruong:sound-on";
+
 /** Plays the audio of `stream` (a browser decodes received audio only when it is played).
  * Where the autoplay policy refuses sound without a click (a hall screen after a reload),
- * it shows one button that turns the sound on. */
+ * it shows one button that turns the sound on; that click (a user activation of the whole
+ * page) lets every other player on the page start too. */
 export function AudioOut({ stream, muted }: { stream: MediaStream | null; muted?: boolean }) {
   useLang();
   const ref = useRef<HTMLAudioElement>(null);
@@ -66,11 +69,15 @@ export function AudioOut({ stream, muted }: { stream: MediaStream | null; muted?
     if (a.srcObject !== stream) a.srcObject = stream;
     if (stream) play();
   }, [stream]);
+  useEffect(() => {
+    window.addEventListener(SOUND_ON, play);
+    return () => window.removeEventListener(SOUND_ON, play);
+  }, []);
   return (
     <>
       <audio ref={ref} autoplay muted={muted} data-testid="floor-audio" data-blocked={blocked ? "1" : "0"} />
       {blocked && (
-        <button type="button" class="primary sound-on" data-testid="sound-on" onClick={play}>
+        <button type="button" class="primary sound-on" data-testid="sound-on" onClick={() => window.dispatchEvent(new Event(SOUND_ON))}>
           {t("video.sound_on")}
         </button>
       )}
