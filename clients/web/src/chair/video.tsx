@@ -10,6 +10,7 @@ import type { Command, MediaEndpoint, Sitting } from "../lib/types";
 import { AudioOut, PhaseLine, qualityClass, qualityText, useMediaLink, VideoEl } from "../ui/video";
 
 const WANTED = "nghitruong.chair.video";
+const LISTEN = "nghitruong.chair.listen"; // off where the hall's own sound carries the links
 
 /** The console link, started at once when the chair had it on before on this computer. */
 export function useChairMedia(conn: Connection): [MediaLink, MediaState] {
@@ -78,7 +79,7 @@ function Tile({ s, e, state, link, run }: { s: Sitting; e: MediaEndpoint; state:
 
 export function ChairVideo({ s, link, state, run }: { s: Sitting; link: MediaLink; state: MediaState; run: (cmd: Command) => void }) {
   useLang();
-  const [listen, setListen] = useState(true);
+  const [listen, setListen] = useState(localStorage.getItem(LISTEN) !== "0");
   const on = state.phase !== "idle" && state.phase !== "failed";
   const endpoints = state.status?.endpoints ?? [];
   const sources = endpoints.filter((e) => e.kind === "remote" || e.kind === "room");
@@ -118,7 +119,14 @@ export function ChairVideo({ s, link, state, run }: { s: Sitting; link: MediaLin
           )}
           {screens > 0 && <p class="muted">{t("video.chair.screens", { count: screens })}</p>}
           <label class="inline">
-            <input type="checkbox" checked={listen} onChange={(e) => setListen(e.currentTarget.checked)} />
+            <input
+              type="checkbox"
+              checked={listen}
+              onChange={(e) => {
+                localStorage.setItem(LISTEN, e.currentTarget.checked ? "1" : "0");
+                setListen(e.currentTarget.checked);
+              }}
+            />
             {t("video.chair.listen")}
           </label>
           {state.slots.map((x) => (
