@@ -163,6 +163,7 @@ export class MediaLink {
       this.update({ phase: "failed", error: t("video.disabled") });
       return;
     }
+    if (!this.active) return; // left while asking
     if (this.mode === "publish" && !this.state.local) {
       try {
         await this.openDevices();
@@ -171,8 +172,12 @@ export class MediaLink {
         this.update({ phase: "failed", error: t("video.no_devices", { detail: deviceError(e) }) });
         return;
       }
-      if (!this.active) return;
+      if (!this.active) {
+        this.release();
+        return;
+      }
     }
+    window.clearInterval(this.statsTimer);
     this.statsTimer = window.setInterval(() => void this.sample(), STATS_EVERY_MS);
     await this.offer();
   }
@@ -183,8 +188,13 @@ export class MediaLink {
     this.active = false;
     this.teardown();
     window.clearInterval(this.statsTimer);
-    for (const tr of this.state.local?.getTracks() ?? []) tr.stop();
+    this.release();
     this.update({ phase: "idle", endpoint: null, status: null, quality: null, local: null, floor: null, slots: [] });
+  }
+
+  private release(): void {
+    for (const tr of this.state.local?.getTracks() ?? []) tr.stop();
+    this.update({ local: null });
   }
 
   /** Stop for good (the component using the link unmounts). */
