@@ -324,7 +324,8 @@ export class MediaLink {
     const pc = this.build();
     this.pc = pc;
     this.last = null;
-    this.update({ phase: this.state.restarts > 0 || this.failures > 0 ? "reconnecting" : "connecting" });
+    // A new peer connection: its statistics start again from nothing.
+    this.update({ phase: this.state.restarts > 0 || this.failures > 0 ? "reconnecting" : "connecting", quality: null });
     try {
       await pc.setLocalDescription(await pc.createOffer());
       await waitGathering(pc, this.opts.gatherTimeoutMs ?? 5000);
