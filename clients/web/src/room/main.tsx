@@ -115,6 +115,8 @@ function RoomLive({ conn, self }: { conn: Connection; self: string }) {
     if (open && !started.current) {
       started.current = true;
       void link.start();
+    } else if (!open && started.current) {
+      link.leave(); // the sitting closed: the hall's camera and microphone are released
     }
   }, [open]);
   useEffect(() => {
