@@ -76,15 +76,19 @@ def watch(seen: list[Frames], errors: list[str]) -> Any:
     return setup
 
 
-def first_offer(frames: Frames, page: Any) -> dict[str, Any]:
-    """The first media.offer the page sent, waiting for it (the page's event loop runs
-    while Playwright waits, so the frame events arrive)."""
+def offers_after(frames: Frames, page: Any, count: int) -> list[dict[str, Any]]:
+    """The media.offer frames the page sent, once there are ``count`` (Playwright's wait
+    lets the frame events arrive)."""
     waited = 0.0
-    while not frames.offers() and waited < ms(10):
+    while len(frames.offers()) < count and waited < ms(10):
         page.wait_for_timeout(100)
         waited += 100
-    assert frames.offers(), "no media.offer was sent"
-    return frames.offers()[0]
+    assert len(frames.offers()) >= count, f"{len(frames.offers())} media.offer sent"
+    return frames.offers()
+
+
+def first_offer(frames: Frames, page: Any) -> dict[str, Any]:
+    return offers_after(frames, page, 1)[0]
 
 
 def test_each_console_offers_the_agreed_transceivers_with_ice_gathered(
@@ -145,6 +149,12 @@ def test_each_console_offers_the_agreed_transceivers_with_ice_gathered(
         assert enabled == [False]
         expect(page.locator("[data-testid=mic-toggle]")).to_have_attribute("aria-pressed", "true")
         shots(page, "video-delegate-joined", full=True)
+        # A reload rejoins (the tab remembers that the delegate had not left).
+        page.reload()
+        page.wait_for_function(
+            "() => window.__media && __media.state.local !== null", timeout=ms(10)
+        )
+        offers_after(frames, page, 2)
         page.locator("[data-testid=video-leave]").click()
         expect(page.locator("[data-testid=video-join]")).to_be_visible()
         assert page.evaluate("() => __media.state.local") is None

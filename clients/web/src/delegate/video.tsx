@@ -1,5 +1,6 @@
 // A remote delegate's video link: the floor speaker in, own camera and microphone out
 // (the hub forwards them only while this delegate holds the floor).
+import { useEffect } from "preact/hooks";
 import type { Connection } from "../lib/connection";
 import { t, useLang } from "../lib/i18n";
 import { DELEGATE_CAMERA, floorEndpoint } from "../lib/media";
@@ -7,9 +8,23 @@ import { activeTurns, memberName } from "../lib/reducer";
 import type { Sitting } from "../lib/types";
 import { AudioOut, DevicePicker, MicCam, PhaseLine, QualityBadge, useMediaLink, VideoEl } from "../ui/video";
 
+const JOINED = "nghitruong.video.joined";
+
 export function DelegateVideo({ s, conn, me }: { s: Sitting; conn: Connection; me: string }) {
   useLang();
   const [link, state] = useMediaLink(conn, "publish", { video: DELEGATE_CAMERA });
+  // A reload (or a re-login in this tab) rejoins a link the delegate had not left.
+  useEffect(() => {
+    if (sessionStorage.getItem(`${JOINED}.${me}`) === "1") void link.start();
+  }, [link]);
+  const join = () => {
+    sessionStorage.setItem(`${JOINED}.${me}`, "1");
+    void link.start();
+  };
+  const leave = () => {
+    sessionStorage.removeItem(`${JOINED}.${me}`);
+    link.leave();
+  };
   const joined = state.phase !== "idle" && state.phase !== "failed";
   const mine = state.endpoint ?? `m:${me}`;
   const floor = floorEndpoint(state.status);
@@ -26,7 +41,7 @@ export function DelegateVideo({ s, conn, me }: { s: Sitting; conn: Connection; m
       <p class="muted">{t("video.delegate.floor_only")}</p>
       {!joined ? (
         <>
-          <button type="button" class="primary big" data-testid="video-join" onClick={() => void link.start()}>
+          <button type="button" class="primary big" data-testid="video-join" onClick={join}>
             {t("video.delegate.join")}
           </button>
           {state.phase === "failed" && <PhaseLine state={state} />}
@@ -59,7 +74,7 @@ export function DelegateVideo({ s, conn, me }: { s: Sitting; conn: Connection; m
           <AudioOut stream={state.floor} />
           <MicCam link={link} state={state} />
           <DevicePicker link={link} state={state} />
-          <button type="button" class="big" data-testid="video-leave" onClick={() => link.leave()}>
+          <button type="button" class="big" data-testid="video-leave" onClick={leave}>
             {t("video.leave")}
           </button>
         </>
