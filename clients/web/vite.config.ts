@@ -3,7 +3,7 @@ import { defineConfig } from "vite";
 import preact from "@preact/preset-vite";
 
 const here = import.meta.dirname;
-const pages = ["chair", "delegate", "gallery", "operator"];
+const pages = ["chair", "delegate", "gallery", "operator", "room"];
 
 export default defineConfig({
   base: "/",

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
 const BUDGET = 150 * 1024;
-const pages = { landing: "index.html", chair: "chair/index.html", delegate: "delegate/index.html", gallery: "gallery/index.html", operator: "operator/index.html" };
+const pages = { landing: "index.html", chair: "chair/index.html", delegate: "delegate/index.html", gallery: "gallery/index.html", operator: "operator/index.html", room: "room/index.html" };
 const isPdf = (f) => /(^|\/)pdf[.-]/.test(f);
 const gz = (f) => gzipSync(readFileSync(join(dist, f)), { level: 9 }).length;
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;

@@ -12,6 +12,7 @@ import { Session } from "../ui/session";
 import { ballotsOf, VoteResult } from "../ui/votepanel";
 import "./chair.css";
 import { VoteSetup } from "./votesetup";
+import { ChairVideo, remoteMembers, useChairMedia } from "./video";
 
 /** A command waiting for the chair's confirmation. */
 interface Ask {
@@ -174,7 +175,7 @@ const endTurnAsk = (s: Sitting, turn: Turn): Ask => ({
   cmd: { type: "floor.end", turn: turn.id },
 });
 
-function Floor({ s, conn, run, ask }: { s: Sitting; conn: Connection; run: Run; ask: (a: Ask) => void }) {
+function Floor({ s, conn, run, ask, remote }: { s: Sitting; conn: Connection; run: Run; ask: (a: Ask) => void; remote: Set<string> }) {
   const turns = activeTurns(s);
   const queue = itemQueue(s);
   const inSession = s.phase === "in_session";
@@ -199,6 +200,11 @@ function Floor({ s, conn, run, ask }: { s: Sitting; conn: Connection; run: Run; 
           <li key={r.id}>
             <span>
               {memberName(s, r.member)} <span class="muted">· {t(`turn.${r.kind}`)}</span>
+              {remote.has(r.member) && (
+                <span class="badge" data-testid="remote-badge">
+                  {t("video.chair.remote_badge")}
+                </span>
+              )}
             </span>
             <button type="button" disabled={!inSession} onClick={() => run({ type: "floor.grant", request: r.id })}>
               {t("web.floor.grant")}
@@ -432,6 +438,7 @@ function ChairLive({ conn }: { conn: Connection }) {
   const s = live.state;
   const [asking, setAsking] = useState<Ask | null>(null);
   const [help, setHelp] = useState(false);
+  const [media, mediaState] = useChairMedia(conn);
   const run: Run = (cmd) => void conn.run(cmd);
   const keys = useMemo(() => {
     const st = () => conn.live.state;
@@ -490,7 +497,8 @@ function ChairLive({ conn }: { conn: Connection }) {
             <Attendance s={s} run={run} />
           </div>
           <div class="col">
-            <Floor s={s} conn={conn} run={run} ask={setAsking} />
+            <Floor s={s} conn={conn} run={run} ask={setAsking} remote={remoteMembers(mediaState)} />
+            <ChairVideo s={s} link={media} state={mediaState} run={run} />
             <Documents s={s} run={run} />
           </div>
           <div class="col">

@@ -11,6 +11,7 @@ import { Session } from "../ui/session";
 import { VoteResult } from "../ui/votepanel";
 import { Ballot } from "../ui/ballot";
 import "./delegate.css";
+import { DelegateVideo } from "./video";
 
 const REQUESTABLE: TurnKind[] = ["contribution", "debate_reply", "question", "point_of_order"];
 
@@ -203,6 +204,7 @@ function DelegateLive({ conn, me }: { conn: Connection; me: string }) {
         <Attendance s={s} conn={conn} me={me} />
         <VotePanel s={s} conn={conn} me={me} />
         <FloorPanel s={s} conn={conn} me={me} />
+        {s.phase !== "closed" && <DelegateVideo s={s} conn={conn} me={me} />}
         <Documents s={s} />
         <section class="card">
           <QuorumGauge s={s} />

@@ -9,6 +9,8 @@ import { boot } from "../ui/boot";
 import { param, useLive } from "../ui/hooks";
 import { ballotsOf, VoteResult } from "../ui/votepanel";
 import "./gallery.css";
+import { FloorVideo, useGalleryMedia } from "./video";
+import { AudioOut } from "../ui/video";
 
 async function pickSitting(): Promise<string | null> {
   const fromUrl = param("sitting");
@@ -111,6 +113,7 @@ function Gallery() {
 function GalleryLive({ conn }: { conn: Connection }) {
   const live = useLive(conn);
   const s = live.state;
+  const media = useGalleryMedia(conn, s);
   useEffect(() => {
     if (s) document.body.dataset.ready = "1";
   }, [s !== null]);
@@ -124,6 +127,7 @@ function GalleryLive({ conn }: { conn: Connection }) {
   const doc = s.presentation ? s.documents[s.presentation.doc] : undefined;
   const vote = latestVote(s);
   const showDoc = doc && !(vote && vote.status === "open");
+  const video = media.status?.floor != null;
   return (
     <main class="gallery" data-seq={s.seq}>
       <LinkBanner live={live} />
@@ -143,10 +147,10 @@ function GalleryLive({ conn }: { conn: Connection }) {
         <span class="g-label">{t("web.agenda.current")}</span>
         <span>{item ? item.title : t("web.agenda.none")}</span>
       </div>
-      <div class="g-body">
+      <div class={`g-body${video ? " with-video" : ""}`}>
         <div class="g-left">
-          <Floor s={s} conn={conn} />
-          {showDoc && (
+          {video ? <FloorVideo s={s} conn={conn} state={media} /> : <Floor s={s} conn={conn} />}
+          {showDoc && !video && (
             <section class="g-doc" data-testid="g-doc">
               <DocViewer doc={doc} page={s.presentation!.page} width={900} />
             </section>
@@ -157,6 +161,7 @@ function GalleryLive({ conn }: { conn: Connection }) {
           <VoteArea s={s} conn={conn} />
         </div>
       </div>
+      <AudioOut stream={media.floor} />
     </main>
   );
 }

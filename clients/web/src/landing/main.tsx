@@ -2,7 +2,10 @@ import { t, useLang } from "../lib/i18n";
 import { boot } from "../ui/boot";
 import { LangSwitch } from "../ui/common";
 
-const CONSOLES = ["chair", "delegate", "gallery", "operator"] as const;
+const CONSOLES = ["chair", "delegate", "gallery", "room", "operator"] as const;
+// The linked hall's console came with the video links; its strings are under video.*.
+const title = (c: string) => t(c === "room" ? "video.room.console" : `web.console.${c}`);
+const blurb = (c: string) => t(c === "room" ? "video.room.landing" : `web.landing.${c}`);
 
 function Landing() {
   useLang();
@@ -21,8 +24,8 @@ function Landing() {
       <div class="grid landing-grid">
         {CONSOLES.map((c) => (
           <a class="card landing-card" href={`/${c}/${qs}`} key={c}>
-            <h2>{t(`web.console.${c}`)}</h2>
-            <p>{t(`web.landing.${c}`)}</p>
+            <h2>{title(c)}</h2>
+            <p>{blurb(c)}</p>
           </a>
         ))}
       </div>

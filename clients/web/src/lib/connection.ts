@@ -172,6 +172,7 @@ export class Connection {
   private stopped = false;
   private noticeN = 0;
   private json = new URLSearchParams(location.search).has("json");
+  private frameListeners = new Set<(f: ServerFrame) => void>();
 
   constructor(private opts: ConnectOptions) {
     try {
@@ -190,6 +191,18 @@ export class Connection {
   private update(patch: Partial<LiveState>): void {
     this.live = { ...this.live, ...patch, pending: this.pending.size };
     for (const fn of this.listeners) fn();
+  }
+
+  /** Hear every `welcome`, `error` and `media.*` frame (the media link's signalling). */
+  onFrames(fn: (f: ServerFrame) => void): () => void {
+    this.frameListeners.add(fn);
+    return () => this.frameListeners.delete(fn);
+  }
+
+  /** Send a frame that is not a chamber command (media signalling); false when the link
+   * is down: such frames are never queued, the media link re-offers after the welcome. */
+  sendRaw(frame: { t: string; [field: string]: unknown }): boolean {
+    return this.live.status === "open" && this.sendFrame(frame);
   }
 
   now(): number {
@@ -312,6 +325,13 @@ export class Connection {
   }
 
   private onFrame(f: ServerFrame): void {
+    this.dispatch(f);
+    if (f.t === "welcome" || f.t === "error" || f.t.startsWith("media.")) {
+      for (const fn of this.frameListeners) fn(f);
+    }
+  }
+
+  private dispatch(f: ServerFrame): void {
     switch (f.t) {
       case "welcome": {
         this.attempt = 0;
@@ -384,6 +404,8 @@ export class Connection {
           forget();
           this.update({ status: "auth" });
         }
+        // The media link shows its own refusals beside the video (and retries some).
+        if (f.code.startsWith("media.") || f.code === "rate.limited") break;
         this.notify("error", errorText(f.code, f.message, f.params ?? {}));
         break;
       }

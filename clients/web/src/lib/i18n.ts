@@ -1,22 +1,26 @@
-// The message catalogue, bundled at build time from server/locale/<lang>/{core,server,web}.json
+// The message catalogue, bundled at build time from server/locale/<lang>/*.json
 // (the same files the hub uses). Vietnamese by default; the choice is remembered.
 import { useEffect, useState } from "preact/hooks";
-import viCore from "../../../../server/locale/vi/core.json";
-import viServer from "../../../../server/locale/vi/server.json";
-import viWeb from "../../../../server/locale/vi/web.json";
-import enCore from "../../../../server/locale/en/core.json";
-import enServer from "../../../../server/locale/en/server.json";
-import enWeb from "../../../../server/locale/en/web.json";
 import type { Result, Threshold, Vote } from "./types";
 
 export type Lang = "vi" | "en";
 export const LANGS: Lang[] = ["vi", "en"];
 const STORE = "nghitruong.lang";
 
-const CATALOGUES: Record<Lang, Record<string, string>> = {
-  vi: { ...viCore, ...viServer, ...viWeb },
-  en: { ...enCore, ...enServer, ...enWeb },
-};
+// Every area file of server/locale/<lang>/ but the command line's and the demo data's,
+// merged in file-name order as server/i18n.py merges them.
+const FILES = import.meta.glob<Record<string, string>>(["../../../../server/locale/*/*.json", "!../../../../server/locale/*/cli.json", "!../../../../server/locale/*/demo.json"], { eager: true, import: "default" });
+
+function catalogue(l: Lang): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const path of Object.keys(FILES).sort()) {
+    const m = /\/locale\/(\w+)\/\w+\.json$/.exec(path);
+    if (m && m[1] === l) Object.assign(merged, FILES[path]);
+  }
+  return merged;
+}
+
+const CATALOGUES: Record<Lang, Record<string, string>> = { vi: catalogue("vi"), en: catalogue("en") };
 
 function initial(): Lang {
   const fromUrl = new URLSearchParams(location.search).get("lang");

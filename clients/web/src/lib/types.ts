@@ -263,11 +263,37 @@ export type ServerFrame =
   | { t: "ack"; id: string; seq: [number, number] | null; ballot: Record<string, string> | null }
   | { t: "error"; id: string | null; code: string; message: string; params: Record<string, unknown> }
   | { t: "snapshot"; seq: number; snapshot: Sitting }
-  | { t: "pong"; n: number; server_time: number };
+  | { t: "pong"; n: number; server_time: number }
+  | { t: "media.answer"; endpoint: string; sdp: string }
+  | ({ t: "media.status" } & MediaStatus);
+
+// Media (issue 8, docs/protocol.md): the hub's view of the video links.
+export type MediaKind = "remote" | "room" | "gallery" | "console";
+export interface MediaEndpoint {
+  id: string;
+  kind: MediaKind;
+  member: string | null;
+  room: string | null;
+  name: string;
+  seat?: string | null;
+  live: boolean;
+  muted: boolean;
+  silenced: boolean;
+  connected: boolean;
+  /** The fraction of its packets lost on the way to the hub (0–1). */
+  loss: number;
+  kbps: number;
+  frozen: boolean;
+}
+export interface MediaStatus {
+  floor: string | null;
+  endpoints: MediaEndpoint[];
+  slots: Record<string, string | null>;
+}
 
 export interface LoginInfo {
   token: string;
-  kind: "member" | "operator";
+  kind: "member" | "operator" | "room";
   id: string;
   name: string;
   council: string | null;

@@ -7,11 +7,14 @@ import { boot } from "../ui/boot";
 import { Header, LoginForm, QuorumGauge } from "../ui/common";
 import { useLive } from "../ui/hooks";
 import { Members } from "./members";
+import { Rooms } from "./rooms";
 import "./operator.css";
 import { attempt, type CouncilRow, Msg, type SittingRow, useAsync } from "./shared";
 
-type Tab = "councils" | "members" | "sittings" | "documents" | "checkin";
-const TABS: Tab[] = ["councils", "members", "sittings", "documents", "checkin"];
+type Tab = "councils" | "members" | "rooms" | "sittings" | "documents" | "checkin";
+const TABS: Tab[] = ["councils", "members", "rooms", "sittings", "documents", "checkin"];
+const tabName = (x: Tab) => t(x === "rooms" ? "video.op.tab" : `web.op.tab.${x}`);
+const consoleName = (c: string) => t(c === "room" ? "video.room.console" : `web.console.${c}`);
 function Councils({ councils, reload }: { councils: CouncilRow[]; reload: () => void }) {
   const [id, setId] = useState("");
   const [name, setName] = useState("");
@@ -106,9 +109,9 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
                 <td>{new Date(x.scheduled_at).toLocaleString()}</td>
                 <td>{t(`phase.${x.phase}`)}</td>
                 <td class="row">
-                  {["chair", "delegate", "gallery"].map((c) => (
+                  {["chair", "delegate", "gallery", "room"].map((c) => (
                     <a href={`/${c}/?sitting=${encodeURIComponent(x.id)}`} key={c}>
-                      {t(`web.console.${c}`)}
+                      {consoleName(c)}
                     </a>
                   ))}
                 </td>
@@ -340,7 +343,7 @@ function Console({ info }: { info: LoginInfo }) {
       <nav class="tabs no-print" role="tablist" aria-label={t("web.console.operator")}>
         {TABS.map((x) => (
           <button type="button" role="tab" aria-selected={tab === x} class={tab === x ? "on" : ""} onClick={() => setTab(x)} key={x}>
-            {t(`web.op.tab.${x}`)}
+            {tabName(x)}
           </button>
         ))}
       </nav>
@@ -349,6 +352,7 @@ function Console({ info }: { info: LoginInfo }) {
         <div class="op-body" role="tabpanel">
           {tab === "councils" && <Councils councils={councils} reload={reloadCouncils} />}
           {tab === "members" && <Members councils={councils} sittings={sittings} />}
+          {tab === "rooms" && <Rooms councils={councils} />}
           {tab === "sittings" && <Sittings councils={councils} sittings={sittings} reload={reloadSittings} />}
           {tab === "documents" && <Documents sittings={sittings} />}
           {tab === "checkin" && <CheckIn sittings={sittings} info={info} />}

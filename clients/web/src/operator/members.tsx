@@ -1,59 +1,9 @@
 /** Members and their logins, with printable login cards (QR code). */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, ApiError } from "../lib/connection";
 import { t } from "../lib/i18n";
+import { type Card, Cards } from "./cards";
 import { attempt, type CouncilRow, type MemberRow, Msg, type SittingRow, useAsync } from "./shared";
-
-interface Card {
-  member: string;
-  name: string;
-  seat: string;
-  username: string;
-  password: string;
-  url: string;
-}
-
-function QrSvg({ text }: { text: string }) {
-  const [svg, setSvg] = useState("");
-  useEffect(() => {
-    import("qrcode").then((q) => q.toString(text, { type: "svg", margin: 1, errorCorrectionLevel: "M" })).then(setSvg);
-  }, [text]);
-  return <div class="qr" role="img" aria-label={text} dangerouslySetInnerHTML={{ __html: svg }} />;
-}
-
-function Cards({ cards, council }: { cards: Card[]; council?: CouncilRow }) {
-  if (!cards.length) return null;
-  return (
-    <section class="card cards-section">
-      <div class="row no-print">
-        <h2 class="grow">{t("web.op.cards")}</h2>
-        <button type="button" class="primary" onClick={() => window.print()}>
-          {t("web.op.print")}
-        </button>
-      </div>
-      <p class="muted no-print">{t("web.op.cards_hint")}</p>
-      <div class="cards">
-        {cards.map((c) => (
-          <article class="login-card" key={c.member}>
-            <div class="lc-text">
-              <div class="lc-council">{council?.name}</div>
-              <div class="lc-name">{c.name}</div>
-              {c.seat && <div>{t("web.op.seat_n", { seat: c.seat })}</div>}
-              <dl>
-                <dt>{t("web.login.username")}</dt>
-                <dd class="mono">{c.username}</dd>
-                <dt>{t("web.login.password")}</dt>
-                <dd class="mono">{c.password}</dd>
-              </dl>
-              <div class="lc-url mono">{c.url}</div>
-            </div>
-            <QrSvg text={c.url} />
-          </article>
-        ))}
-      </div>
-    </section>
-  );
-}
 
 export function Members({ councils, sittings }: { councils: CouncilRow[]; sittings: SittingRow[] }) {
   const [council, setCouncil] = useState(councils[0]?.id ?? "");
@@ -68,7 +18,7 @@ export function Members({ councils, sittings }: { councils: CouncilRow[]; sittin
     try {
       const r = await api<{ username: string; password: string }>("POST", `/api/members/${m.id}/login`);
       const url = `${location.origin}/delegate/?${sitting ? `sitting=${encodeURIComponent(sitting.id)}&` : ""}user=${encodeURIComponent(r.username)}`;
-      setCards((cs) => [...cs.filter((c) => c.member !== m.id), { member: m.id, name: m.name, seat: m.seat, username: r.username, password: r.password, url }]);
+      setCards((cs) => [...cs.filter((c) => c.key !== m.id), { key: m.id, name: m.name, line: m.seat ? t("web.op.seat_n", { seat: m.seat }) : "", username: r.username, password: r.password, url }]);
       setMsg([t("web.op.login_issued", { name: m.name }), true]);
       reload();
     } catch (e) {

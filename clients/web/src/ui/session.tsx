@@ -7,11 +7,13 @@ import type { LoginInfo } from "../lib/types";
 import { Header, LoginForm } from "./common";
 import { param } from "./hooks";
 
-export async function pickSitting(): Promise<string | null> {
+/** The sitting named in the URL, else the first not closed (of `council`, when given). */
+export async function pickSitting(council?: string | null): Promise<string | null> {
   const fromUrl = param("sitting");
   if (fromUrl) return fromUrl;
   try {
-    const list: { id: string; phase: string }[] = await (await fetch("/api/sittings")).json();
+    const all: { id: string; phase: string; council: string }[] = await (await fetch("/api/sittings")).json();
+    const list = council ? all.filter((x) => x.council === council) : all;
     return (list.find((x) => x.phase !== "closed") ?? list[0])?.id ?? null;
   } catch {
     return null;
@@ -23,6 +25,8 @@ export function Session(props: {
   titleKey: string;
   hintKey?: string;
   accept?: (info: LoginInfo) => boolean;
+  /** Pick the sitting among the logged-in principal's council's (a room's). */
+  byCouncil?: boolean;
   children: (conn: Connection, info: LoginInfo) => ComponentChildren;
 }) {
   useLang();
@@ -30,9 +34,11 @@ export function Session(props: {
   const [conn, setConn] = useState<Connection | null>(null);
   const [sitting, setSitting] = useState<string | null | undefined>(undefined);
   const [refused, setRefused] = useState(false);
+  const council = props.byCouncil ? (info?.council ?? null) : null;
   useEffect(() => {
-    pickSitting().then(setSitting);
-  }, []);
+    if (props.byCouncil && !info) return;
+    pickSitting(council).then(setSitting);
+  }, [council, props.byCouncil && !info]);
   useEffect(() => {
     if (!info || !sitting) return;
     if (props.accept && !props.accept(info)) {
