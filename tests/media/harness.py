@@ -106,14 +106,14 @@ TRACK_PCS = """
 STATS = """
 async () => {
   const out = [];
-  for (const pc of (window.__pcs || [])) {
+  for (const [n, pc] of (window.__pcs || []).entries()) {
     if (pc.connectionState === 'closed') continue;
     const report = await pc.getStats();
     const byId = new Map();
     report.forEach(s => byId.set(s.id, s));
     const zero = () => ({framesDecoded: 0, totalSamplesReceived: 0, packetsLost: 0,
                          packetsReceived: 0, freezeCount: 0, bytesReceived: 0});
-    const one = {state: pc.connectionState, inbound: {audio: zero(), video: zero()},
+    const one = {n, state: pc.connectionState, inbound: {audio: zero(), video: zero()},
                  outbound: {audio: {packetsSent: 0}, video: {packetsSent: 0, pliCount: 0,
                  framesEncoded: 0}}, pair: null, candidates: []};
     report.forEach(s => {
@@ -168,6 +168,36 @@ def stats(page: Any) -> list[dict[str, Any]]:
     """getStats() of every open peer connection of ``page``, summed per kind."""
     result: list[dict[str, Any]] = page.evaluate(STATS)
     return result
+
+
+class Meter:
+    """Counters of a page's inbound media that survive a new peer connection: a link that
+    reconnects builds a new one (counting from 0 again) and closes the old, whose last
+    seen values are kept."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.seen: dict[int, dict[str, Any]] = {}
+
+    def read(self) -> list[dict[str, Any]]:
+        """The open peer connections' stats now (and remember them)."""
+        now = stats(self.page)
+        for pc in now:
+            self.seen[pc["n"]] = pc
+        return now
+
+    def total(self, kind: str, field: str, direction: str = "inbound") -> float:
+        self.read()
+        return float(sum(pc[direction][kind][field] for pc in self.seen.values()))
+
+    def frames(self) -> float:
+        return self.total("video", "framesDecoded")
+
+    def samples(self) -> float:
+        return self.total("audio", "totalSamplesReceived")
+
+    def sent(self, kind: str = "video") -> float:
+        return self.total(kind, "packetsSent", "outbound")
 
 
 def colours(page: Any, selector: str = "video") -> list[RGB | None]:

@@ -6,6 +6,7 @@ while its video resumes by itself."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,7 @@ def test_sampling_tells_every_camera_apart(ns: netns.Netns, pw: Any, media_dir: 
                 }"""
             )
             shown = wait_for(
-                lambda page=page: colours(page, "#self"),
+                partial(colours, page, "#self"),
                 lambda c: c[0] is not None,
                 15,
                 f"the {name} camera to show",
@@ -155,7 +156,7 @@ def test_one_participant_link_cut_and_restored(
         browser = launch(pw, rx, media_dir, camera_file(media_dir, "green"))
         try:
             page = connect(browser, peer, "yellow")
-            decoded = lambda: inbound(page, "video", "framesDecoded")  # noqa: E731
+            decoded = partial(inbound, page, "video", "framesDecoded")
             harness.growing(decoded, 20, by=20)
             (pc,) = stats(page)
             assert (pc["pair"]["local"], pc["pair"]["remote"]) == ("10.77.0.2", "10.77.0.1")
