@@ -266,7 +266,12 @@ def test_floor_switch_shows_the_new_speaker_within_a_second(
     sent = grant(hub, B)
     shows(screen, "blue", timeout=10)
     # The hub asked B's browser for a keyframe (a PLI) when B's feed went on the air.
-    assert b_meter.total("video", "pliCount", "outbound") > plis
+    wait_for(
+        lambda: b_meter.total("video", "pliCount", "outbound"),
+        lambda n: n > plis,
+        5,
+        "a keyframe request (PLI) to reach B",
+    )
     samples = [(t, (round(r), round(g), round(b))) for t, r, g, b in screen.evaluate(WATCHED)]
     first = next(t for t, rgb in samples if t >= sent and nearest(rgb) == "blue")
     took = (first - sent) / 1000
