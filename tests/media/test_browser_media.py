@@ -164,6 +164,11 @@ def delegate(consoles: Consoles, cams: Cameras, hub: NsHub, member: str, colour:
 
 def join(page: Any) -> None:
     page.locator("[data-testid=video-join]").click()
+    connected(page)
+
+
+def connected(page: Any) -> None:
+    """Wait until ``page``'s video link is up (its phase line may be folded away)."""
     expect(page.locator("[data-testid=video-phase]")).to_have_attribute(
         "data-phase", "connected", timeout=ms(30)
     )
@@ -312,10 +317,11 @@ def test_a_room_and_a_remote_delegate_see_and_hear_each_other(
     hub: NsHub, cams: Cameras, consoles: Consoles
 ) -> None:
     a = delegate(consoles, cams, hub, A, "red")
+    # The hall's console sends its feed as soon as it is up (silenced until the floor).
     hall = consoles.open(
-        cams["yellow"], hub.base, "/room/", ROOM, hub.passwords[ROOM], "[data-testid=video-join]"
+        cams["yellow"], hub.base, "/room/", ROOM, hub.passwords[ROOM], "[data-testid=quorum-count]"
     )
-    join(hall)
+    connected(hall)
     screen = gallery(consoles, cams, hub.base)
     # A speaker in the hall, then the remote delegate answering: each receives the other.
     grant(hub, ROOM)
