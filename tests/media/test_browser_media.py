@@ -251,7 +251,8 @@ def test_remote_speaker_is_decoded_on_the_gallery_and_by_another_delegate(
     for page, who in ((screen, "gallery"), (b, "delegate B")):
         shows(page, "red")
         decodes(page, who)
-    # The speaker's own console gets no floor source (nobody else is on the air).
+    # The speaker's console says so, and gets no floor source (nobody else is on the air).
+    expect(a.locator("[data-testid=on-air]")).to_have_attribute("data-on", "1")
     assert Meter(a).frames() == 0
 
 
