@@ -297,8 +297,14 @@ def test_a_delegate_without_the_floor_reaches_nobody(
     for page in (screen, b, c):
         shows(page, "red")
     # C does send (its camera and microphone go out) ...
-    growing(Meter(c).sent, 20, by=100, describe="C's outbound video packets")
-    growing(lambda: Meter(c).sent("audio"), 20, by=100, describe="C's outbound audio packets")
+    c_meter = Meter(c)
+    video, audio = c_meter.sent("video"), c_meter.sent("audio")
+    wait_for(
+        lambda: (c_meter.sent("video"), c_meter.sent("audio")),
+        lambda sent: sent[0] >= video + 30 and sent[1] >= audio + 50,
+        20,
+        "C's outbound video and audio packets",
+    )
     # ... while the hub forwards A's packets and not one of C's (nor B's, also off the air).
     start = forwarded(hub)
     later = wait_for(
