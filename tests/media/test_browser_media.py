@@ -188,11 +188,23 @@ def grant(hub: NsHub, speaker: str) -> float:
 
 def shows(page: Any, colour: str, timeout: float = 20) -> None:
     """Wait until ``page``'s floor video shows ``colour``."""
-    wait_for(
-        lambda: [nearest(c) for c in colours(page, FLOOR_VIDEO)],
-        lambda seen: seen[:1] == [colour],
-        timeout,
-        f"the floor video to show {colour}",
+    try:
+        wait_for(
+            lambda: [nearest(c) for c in colours(page, FLOOR_VIDEO)],
+            lambda seen: seen[:1] == [colour],
+            timeout,
+            f"the floor video of {page.url} to show {colour}",
+        )
+    except AssertionError as err:
+        raise AssertionError(f"{err}\nits media link: {link_state(page)}") from None
+
+
+def link_state(page: Any) -> Any:
+    """What the console's media link knows (the UI keeps the last one in window.__media)."""
+    return page.evaluate(
+        """() => { const m = window.__media; if (!m) return null;
+          const {phase, endpoint, status, error, restarts, quality} = m.state;
+          return {phase, endpoint, status, error, restarts, quality}; }"""
     )
 
 
