@@ -70,6 +70,7 @@ def hub(ns: netns.Netns, template: Path, tmp_path: Path) -> Iterator[NsHub]:
         yield h
     finally:
         h.close()
+        print("the hub's output (last lines):\n" + "".join(h.lines[-80:]))  # shown on failure
 
 
 class Cameras:
