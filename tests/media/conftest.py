@@ -139,7 +139,7 @@ class NsHub(Hub):
         self.reader = threading.Thread(target=pump, daemon=True)
         self.reader.start()
         try:
-            if not ready.wait(60 * SCALE) or self.proc.poll() is not None:
+            if not ready.wait(180 * SCALE) or self.proc.poll() is not None:
                 raise RuntimeError("the hub did not start:\n" + "".join(self.lines))
             super().__init__(f"http://127.0.0.1:{port}", {})
             space.call(self._until_healthy)

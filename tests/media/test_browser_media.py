@@ -187,7 +187,7 @@ def grant(hub: NsHub, speaker: str) -> float:
     return at
 
 
-def shows(page: Any, colour: str, timeout: float = 20) -> None:
+def shows(page: Any, colour: str, timeout: float = 30) -> None:
     """Wait until ``page``'s floor video shows ``colour``."""
     try:
         wait_for(
