@@ -187,7 +187,7 @@ def grant(hub: NsHub, speaker: str) -> float:
     return at
 
 
-def shows(page: Any, colour: str, timeout: float = 30) -> None:
+def shows(page: Any, colour: str, hub: NsHub, timeout: float = 30) -> None:
     """Wait until ``page``'s floor video shows ``colour``."""
     try:
         wait_for(
@@ -197,7 +197,13 @@ def shows(page: Any, colour: str, timeout: float = 30) -> None:
             f"the floor video of {page.url} to show {colour}",
         )
     except AssertionError as err:
-        raise AssertionError(f"{err}\nits media link: {link_state(page)}") from None
+        state = hub.http("GET", f"/api/sittings/{hub.sitting}")
+        speaking = [t for t in state["turns"].values() if t.get("status") == "speaking"]
+        raise AssertionError(
+            f"{err}\nits media link: {link_state(page)}"
+            f"\nthe hub's links: {media_report(hub)}"
+            f"\nturns speaking: {speaking}"
+        ) from None
 
 
 def link_state(page: Any) -> Any:
@@ -220,9 +226,16 @@ def decodes(page: Any, what: str) -> None:
     assert (pc["pair"]["local"], pc["pair"]["remote"]) == ("127.0.0.1", "127.0.0.1"), pc
 
 
+def media_report(hub: NsHub) -> dict[str, Any]:
+    """The sitting's video links and forwarded packets, as the operator may read them."""
+    path = f"/api/sittings/{hub.sitting}/media"
+    report: dict[str, Any] = hub.http("GET", path, token=hub.token("vanhanh"))
+    return report
+
+
 def forwarded(hub: NsHub) -> dict[str, int]:
     """Packets the hub forwarded from each source (GET /api/sittings/{id}/media)."""
-    report = hub.http("GET", f"/api/sittings/{hub.sitting}/media", token=hub.token("vanhanh"))
+    report = media_report(hub)
     assert report.get("enabled") is True, report
     counts: dict[str, int] = report["forwarded"]
     return counts
@@ -262,7 +275,7 @@ def test_remote_speaker_is_decoded_on_the_gallery_and_by_another_delegate(
     screen = gallery(consoles, cams, hub.base)
     grant(hub, A)
     for page, who in ((screen, "gallery"), (b, "delegate B")):
-        shows(page, "red")
+        shows(page, "red", hub)
         decodes(page, who)
     # The speaker's console says so, and gets no floor source (nobody else is on the air).
     expect(a.locator("[data-testid=on-air]")).to_have_attribute("data-on", "1")
@@ -276,14 +289,14 @@ def test_floor_switch_shows_the_new_speaker_within_a_second(
     b = delegate(consoles, cams, hub, B, "blue")
     screen = gallery(consoles, cams, hub.base)
     grant(hub, A)
-    shows(screen, "red")
+    shows(screen, "red", hub)
     growing(Meter(screen).frames, 20, by=20, describe="the gallery decoding A")
 
     b_meter = Meter(b)
     plis = b_meter.total("video", "pliCount", "outbound")
     screen.evaluate(WATCH, FLOOR_VIDEO)
     sent = grant(hub, B)
-    shows(screen, "blue", timeout=10)
+    shows(screen, "blue", hub, timeout=10)
     # The hub asked B's browser for a keyframe (a PLI) when B's feed went on the air.
     wait_for(
         lambda: b_meter.total("video", "pliCount", "outbound"),
@@ -308,7 +321,7 @@ def test_a_delegate_without_the_floor_reaches_nobody(
     screen = gallery(consoles, cams, hub.base)
     grant(hub, A)
     for page in (screen, b, c):
-        shows(page, "red")
+        shows(page, "red", hub)
     # C does send (its camera and microphone go out) ...
     c_meter = Meter(c)
     video, audio = c_meter.sent("video"), c_meter.sent("audio")
@@ -345,14 +358,14 @@ def test_a_room_and_a_remote_delegate_see_and_hear_each_other(
     screen = gallery(consoles, cams, hub.base)
     # A speaker in the hall, then the remote delegate answering: each receives the other.
     grant(hub, ROOM)
-    shows(a, "yellow")
-    shows(screen, "yellow")
+    shows(a, "yellow", hub)
+    shows(screen, "yellow", hub)
     grant(hub, A)
-    shows(hall, "red")
-    shows(a, "yellow")
+    shows(hall, "red", hub)
+    shows(a, "yellow", hub)
     decodes(hall, "the hall")
     decodes(a, "remote delegate A")
-    shows(screen, "red")
+    shows(screen, "red", hub)
 
 
 def test_a_receiver_cut_off_resumes_without_reload(
@@ -383,7 +396,7 @@ def test_a_receiver_cut_off_resumes_without_reload(
         delegate(consoles, cams, h, A, "red")
         screen = consoles.open(screen_browser, origin, "/gallery/")
         grant(h, A)
-        shows(screen, "red")
+        shows(screen, "red", h)
         meter = Meter(screen)
         growing(meter.frames, 20, by=20, describe="the gallery decoding A")
         (pc,) = meter.read()
@@ -394,7 +407,7 @@ def test_a_receiver_cut_off_resumes_without_reload(
         frozen = harness.stalled(meter.frames, quiet=3, timeout=20)
         rx.link(rx_dev, up=True)
         growing(meter.frames, 45, by=40, describe="video to resume after the cut")
-        shows(screen, "red")
+        shows(screen, "red", h)
         assert screen.evaluate("window.__samePage") is True, "the page was reloaded"
         assert frozen > 0
         assert not consoles.errors, consoles.errors
