@@ -8,7 +8,9 @@ colour each, the page's peer connections and their getStats(), and a receiver's 
   makes in ``window.__pcs``, so ``stats()`` reads the product's own connections without the
   product exposing them.
 * ``stats()`` sums getStats() per kind: inbound ``framesDecoded``, ``totalSamplesReceived``
-  (grows only while the remote audio is played somewhere, MEDIA-NOTES.md), ``packetsLost``,
+  (grows only while the remote audio is played somewhere, MEDIA-NOTES.md; it includes
+  ``concealedSamples``, made up while nothing arrives, so ``Meter.samples()`` takes those
+  out), ``packetsLost``,
   ``freezeCount``; outbound ``pliCount``; and the addresses of the selected ICE pair and
   of every candidate.
 * ``colours()`` draws each playing ``<video>`` on a canvas and averages its centre, and
@@ -111,7 +113,8 @@ async () => {
     const report = await pc.getStats();
     const byId = new Map();
     report.forEach(s => byId.set(s.id, s));
-    const zero = () => ({framesDecoded: 0, totalSamplesReceived: 0, packetsLost: 0,
+    const zero = () => ({framesDecoded: 0, totalSamplesReceived: 0, concealedSamples: 0,
+                         packetsLost: 0,
                          packetsReceived: 0, freezeCount: 0, bytesReceived: 0});
     const one = {n, state: pc.connectionState, inbound: {audio: zero(), video: zero()},
                  outbound: {audio: {packetsSent: 0}, video: {packetsSent: 0, pliCount: 0,
@@ -194,7 +197,16 @@ class Meter:
         return self.total("video", "framesDecoded")
 
     def samples(self) -> float:
-        return self.total("audio", "totalSamplesReceived")
+        """Audio samples played that came from the network: totalSamplesReceived counts
+        the samples the jitter buffer invents (concealment) too, and once a track has
+        received one packet it keeps growing with nothing arriving."""
+        received = self.total("audio", "totalSamplesReceived")
+        return received - self.total("audio", "concealedSamples")
+
+    def connected(self) -> bool:
+        """The page has a peer connection and it is connected."""
+        now = self.read()
+        return bool(now) and now[-1]["state"] == "connected"
 
     def sent(self, kind: str = "video") -> float:
         return self.total(kind, "packetsSent", "outbound")

@@ -176,7 +176,10 @@ def connected(page: Any) -> None:
 
 
 def gallery(consoles: Consoles, cams: Cameras, base: str) -> Any:
-    return consoles.open(cams["screens"], base, "/gallery/")
+    """A gallery screen whose (receive-only) link is up."""
+    page = consoles.open(cams["screens"], base, "/gallery/")
+    wait_for(Meter(page).connected, bool, 30, "the gallery's video link to connect")
+    return page
 
 
 def grant(hub: NsHub, speaker: str) -> float:
@@ -216,8 +219,8 @@ def link_state(page: Any) -> Any:
 
 
 def decodes(page: Any, what: str) -> None:
-    """``page`` decodes video and plays audio: framesDecoded and totalSamplesReceived
-    grow (a second of audio at 48 kHz, 20 frames)."""
+    """``page`` decodes video and plays audio: framesDecoded and the audio samples
+    received (not concealed) grow: 20 frames, a second of audio at 48 kHz."""
     meter = Meter(page)
     growing(meter.frames, 20, by=20, describe=f"{what}: frames decoded")
     growing(meter.samples, 20, by=48000, describe=f"{what}: audio samples played")
@@ -395,6 +398,7 @@ def test_a_receiver_cut_off_resumes_without_reload(
 
         delegate(consoles, cams, h, A, "red")
         screen = consoles.open(screen_browser, origin, "/gallery/")
+        wait_for(Meter(screen).connected, bool, 30, "the gallery's video link to connect")
         grant(h, A)
         shows(screen, "red", h)
         meter = Meter(screen)
