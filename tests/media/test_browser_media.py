@@ -308,7 +308,8 @@ def test_floor_switch_shows_the_new_speaker_within_a_second(
         "a keyframe request (PLI) to reach B",
     )
     samples = [(t, (round(r), round(g), round(b))) for t, r, g, b in screen.evaluate(WATCHED)]
-    first = next(t for t, rgb in samples if t >= sent and nearest(rgb) == "blue")
+    first = next((t for t, rgb in samples if t >= sent and nearest(rgb) == "blue"), None)
+    assert first is not None, f"no sample of the gallery showed B: {samples[-5:]}"
     took = (first - sent) / 1000
     print(f"floor switch A -> B: the gallery showed B after {took:.3f} s")
     assert took <= SWITCH_S * SCALE, f"the gallery showed B {took:.2f} s after the grant"
