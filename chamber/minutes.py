@@ -197,14 +197,12 @@ class Minutes(Struct, frozen=True, kw_only=True):
 
 
 def _name(state: Sitting, who: MemberId) -> tuple[str, str]:
-    """(name, affiliation) of a member or a guest; the id if neither is known."""
+    """(name, affiliation) of a member or a guest (whoever may take the floor)."""
     member = state.roster.get(who)
     if member is not None:
         return member.name, ""
-    guest = state.guests.get(who)
-    if guest is not None:
-        return guest.name, guest.affiliation
-    return who, ""
+    guest = state.guests[who]
+    return guest.name, guest.affiliation
 
 
 def _doc(d: Document) -> Doc:
@@ -244,9 +242,8 @@ def _roll_call(state: Sitting, result: Result) -> tuple[RollCall, ...]:
         return ()
     rows = []
     for member, answers in result.roll_call.items():
-        m = state.roster.get(member)
-        name, seat = (m.name, m.seat) if m is not None else (member, "")
-        rows.append(RollCall(member=member, name=name, seat=seat, answers=dict(answers)))
+        m = state.roster[member]  # only members vote
+        rows.append(RollCall(member=member, name=m.name, seat=m.seat, answers=dict(answers)))
     return tuple(sorted(rows, key=lambda r: (r.seat, r.member)))
 
 
@@ -315,13 +312,12 @@ def minutes(records: Sequence[Record], held_back: HeldBack | None = None) -> Min
             motion = None
             if v.motion is not None:
                 mo = before.motions[v.motion]
-                doc = before.documents.get(mo.doc)
                 motion = Motion(
                     id=mo.id,
                     title=mo.title,
                     doc=mo.doc,
                     version=mo.version,
-                    doc_title=doc.title if doc is not None else "",
+                    doc_title=before.documents[mo.doc].title,  # a motion's text is registered
                 )
             votes[v.id] = VoteRecord(
                 id=v.id,
