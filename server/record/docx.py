@@ -113,10 +113,11 @@ def _table_xml(doc: Any, b: Table) -> Any:
     def cell(text: str, align: str, bold: bool, width: int) -> str:
         jc = f'<w:jc w:val="{JC[align]}"/>' if align != "left" else ""
         rpr = "<w:rPr><w:b/></w:rPr>" if bold else ""
+        clean = escape(CONTROL.sub("", text))
         return (
             f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
             f'<w:p><w:pPr><w:pStyle w:val="{style}"/>{jc}</w:pPr>'
-            f'<w:r>{rpr}<w:t xml:space="preserve">{escape(CONTROL.sub("", text))}</w:t></w:r></w:p></w:tc>'
+            f'<w:r>{rpr}<w:t xml:space="preserve">{clean}</w:t></w:r></w:p></w:tc>'
         )
 
     header = "".join(
