@@ -7,7 +7,8 @@ the Open Civic Data manner (``ocd-organization/…``, ``ocd-person/…``, ``ocd-
 ``ocd-motion/…``, ``ocd-vote/…``), so the same council, member, motion or vote has the same
 id in every export. Each object also names its own id in ``identifiers``.
 
-A secret vote carries counts only: no ``votes`` (nobody's choice is known to anyone). A
+Fields beyond Popolo's go in ``extras`` (as Open Civic Data does): the vote's form and
+status, and a confidence poll's ratings. A secret vote carries counts only: no ``votes`` (nobody's choice is known to anyone). A
 named vote carries its roll call once it has closed; an open or cancelled vote carries
 neither counts nor votes.
 """
@@ -25,7 +26,8 @@ from server.record.words import local
 
 FORMAT = "nghitruong.open-data.v1"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:nghitruong:open-data")
-# Popolo's options where they exist; the confidence poll's own ratings otherwise.
+# Popolo's options (count.json: yes, no, abstain, absent, not voting, paired). A confidence
+# poll's ratings (high, confident, low) are none of them: they go in the event's extras.
 POPOLO_OPTION = {"approve": "yes", "reject": "no", "abstain": "abstain", "strike": "no"}
 CSV_OPTIONS = ("approve", "reject", "abstain", "strike", "high", "confident", "low")
 
@@ -122,15 +124,20 @@ def popolo(m: Minutes, base: str = "") -> dict[str, Any]:
             "end_date": _iso(v.ended_at),
             "result": result,
             "classification": v.kind.value,
-            "secret": v.form is VoteForm.SECRET,
+            "extras": {"form": v.form.value, "status": v.status.value},
         }
         r = v.result
         if r is not None:
             outcome = next(o for o in r.outcomes if o.question == question)
             counts = [
-                {"option": POPOLO_OPTION.get(code, code), "value": outcome.counts.get(code, 0)}
+                {"option": POPOLO_OPTION[code], "value": outcome.counts.get(code, 0)}
                 for code in v.options
+                if code in POPOLO_OPTION
             ]
+            if v.kind is VoteKind.CONFIDENCE:  # ratings are no Popolo option: an extra
+                event["extras"]["ratings"] = [
+                    {"option": code, "value": outcome.counts.get(code, 0)} for code in v.options
+                ]
             counts.append({"option": "not voting", "value": max(0, r.present - r.ballots)})
             counts.append({"option": "absent", "value": max(0, r.total_seats - r.present)})
             event["counts"] = counts
