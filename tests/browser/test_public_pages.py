@@ -71,3 +71,25 @@ def test_public_pages_never_show_an_open_votes_choice(hub: Hub, browser: object)
         expect(page.locator("nav.downloads")).to_be_hidden()
     finally:
         ctx.close()
+
+
+def test_the_chair_downloads_the_minutes_from_the_console(hub: Hub, browser: object) -> None:
+    from tests.browser.conftest import open_page
+
+    ctx, page = open_page(browser, hub, "/chair/", user=CHAIR)
+    try:
+        links = page.get_by_role("navigation", name="Hồ sơ kỳ họp")
+        expect(links.get_by_role("link", name="Kết quả")).to_have_attribute(
+            "href", f"/results/sittings/{hub.sitting}?lang=vi"
+        )
+        expect(links.get_by_role("link", name="Dữ liệu mở")).to_have_attribute(
+            "href", f"/api/sittings/{hub.sitting}/votes.json"
+        )
+        with page.expect_download() as download:
+            links.get_by_role("link", name="Biên bản").click()
+        path = download.value.path()
+        assert download.value.suggested_filename == f"{hub.sitting}.bien-ban.vi.pdf"
+        with open(path, "rb") as pdf:
+            assert pdf.read(5) == b"%PDF-"
+    finally:
+        ctx.close()

@@ -6,6 +6,7 @@ import type { LoginInfo, Sitting } from "../lib/types";
 import { boot } from "../ui/boot";
 import { Header, LoginForm, QuorumGauge } from "../ui/common";
 import { useLive } from "../ui/hooks";
+import { RecordLinks } from "../ui/recordlinks";
 import { Members } from "./members";
 import "./operator.css";
 import { attempt, type CouncilRow, Msg, type SittingRow, useAsync } from "./shared";
@@ -111,6 +112,7 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
                       {t(`web.console.${c}`)}
                     </a>
                   ))}
+                  <RecordLinks sitting={x.id} />
                 </td>
               </tr>
             ))}
