@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 
 from server import http_api
 from server.openapi import OPS, Upload, build, to_yaml
+from server.record import routes as record
 from tests.server.conftest import ROOT, SCALE, SITTING, HubProcess, operator_token
 
 DOC = ROOT / "docs" / "openapi.yaml"
@@ -38,10 +39,11 @@ def test_docs_openapi_yaml_is_what_the_code_generates() -> None:
 
 
 def test_every_route_is_described() -> None:
+    api_routes = [*http_api.routes(), *(r for r in record.routes() if r.path.startswith("/api/"))]
     served = {
         (method.lower(), route.path)
-        for route in http_api.routes()
-        for method in route.methods or ()
+        for route in api_routes
+        for method in getattr(route, "methods", None) or ()
         if method != "HEAD"
     } | {("get", "/healthz"), ("get", "/metrics"), ("get", "/api/openapi.json")}
     assert {(op.method, op.path) for op in OPS} == served
