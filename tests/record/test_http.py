@@ -123,3 +123,15 @@ def test_the_minutes_from_the_command_line(data: Path, tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "ky-hop-khong-co" in unknown.stderr
     empty = cli("minutes", SITTING, "--data", str(tmp_path / "none"))
     assert empty.returncode == 2
+
+
+def test_serve_demo_on_a_demo_data_folder_seeds_its_live_sitting_too(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    assert cli("demo", "--data", str(folder)).returncode == 0
+    h = HubProcess(folder).start(demo=True)
+    try:
+        rows = httpx.get(f"{h.url}/api/sittings").json()
+        assert {r["id"] for r in rows} == {SITTING, "ky-hop-thu-nhat"}
+        assert "db01" in h.logins
+    finally:
+        h.stop()
