@@ -8,9 +8,9 @@ the Open Civic Data manner (``ocd-organization/…``, ``ocd-person/…``, ``ocd-
 id in every export. Each object also names its own id in ``identifiers``.
 
 Fields beyond Popolo's go in ``extras`` (as Open Civic Data does): the vote's form and
-status, and a confidence poll's ratings. A secret vote carries counts only: no ``votes`` (nobody's choice is known to anyone). A
-named vote carries its roll call once it has closed; an open or cancelled vote carries
-neither counts nor votes.
+status, and a confidence poll's ratings. A secret vote carries counts only: no ``votes``
+(nobody's choice is known to anyone). A named vote carries its roll call once it has
+closed; an open or cancelled vote carries neither counts nor votes.
 """
 
 from __future__ import annotations
