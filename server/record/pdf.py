@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -26,8 +27,12 @@ def _compiler() -> typst.Compiler:
     )
 
 
+_lock = threading.Lock()  # the compiler is one Rust object: one compilation at a time
+
+
 def render_pdf(document: Document) -> bytes:
     data = json.dumps(dataclasses.asdict(document), ensure_ascii=False)
-    pdf = _compiler().compile(format="pdf", sys_inputs={"doc": data})
+    with _lock:
+        pdf = _compiler().compile(format="pdf", sys_inputs={"doc": data})
     assert isinstance(pdf, bytes)
     return pdf
