@@ -216,3 +216,52 @@ def test_a_full_day_sitting_renders_within_two_seconds() -> None:
 
 def minutes_of_nothing() -> Minutes:
     return minutes(Play(n=3).records)
+
+
+def test_the_edges_in_words() -> None:
+    """A tie, an election nobody wins, a cancelled vote, an open one, a suspension and a
+    turn still running: each said, in both documents."""
+    from chamber.ids import STRIKE
+    from chamber.model import Question
+
+    p = Play(n=9)
+    doc = DocHash("ef" * 32)
+    p.do(c.RegisterDocument(hash=doc, title="Dự thảo"))
+    p.do(c.ProposeMotion(title="Nghị quyết A", doc=doc))
+    p.open_and_start(present=9)
+    candidates = tuple(
+        Question(id=f"c{i}", label=name) for i, name in enumerate(("Một", "Hai", "Ba"), 1)
+    )
+    yes, no = APPROVE, STRIKE
+    tie = [(yes, yes, no)] * 4 + [(yes, no, yes)] * 4 + [(no, yes, yes)]  # 8, 5, 5 of 9
+    nobody = [(no, no, no)] * 9
+    for ballots in (tie, nobody):
+        p.do(c.OpenElection(title="Bầu thử", positions=2, candidates=candidates))
+        vote = list(p.s.votes)[-1]
+        for i, row in enumerate(ballots, start=1):
+            answers = dict(zip(("c1", "c2", "c3"), row, strict=True))
+            p.as_delegate(i, c.CastBallot(vote=vote, answers=answers))
+        p.do(c.CloseVote(vote=vote))
+    p.do(c.OpenVote(motion=next(iter(p.s.motions))))
+    p.do(c.CancelVote(vote=list(p.s.votes)[-1], reason="nhầm văn bản"))
+    p.do(c.OpenVote(motion=next(iter(p.s.motions))))
+    p.do(c.SuspendSitting())
+    p.do(c.ResumeSitting())
+    p.do(c.GrantFloor(speaker=m(4), kind=TurnKind.POINT_OF_ORDER))
+    mm = minutes(p.records)
+    document = compose(mm, "vi")
+    text = _words(_docx_text(render_docx(document)))
+    for words in (
+        "Người trúng cử: Một.",
+        "Có số phiếu bằng nhau: Hai, Ba; cần bầu lại.",
+        "Không có người trúng cử.",
+        "Cuộc biểu quyết đã bị hủy (nhầm văn bản).",
+        "Đang biểu quyết: kết quả chưa được công bố.",
+        "Tạm dừng từ",
+        "đang phát biểu",
+        "Kiến nghị về thủ tục",
+        "DỰ THẢO",
+    ):
+        assert words in text, words
+    pdf = render_pdf(document)
+    assert pdf.startswith(b"%PDF-")
