@@ -136,6 +136,7 @@ def _page(request: Request, template: str, status: int = 200, **values: Any) -> 
             VoteForm=VoteForm,
             VoteKind=VoteKind,
             Attended=Attended,
+            present_members=present_members,
             **values,
         )
     )
@@ -163,13 +164,15 @@ async def index(request: Request, s: Services) -> Response:
 
 
 async def council_page(request: Request, s: Services) -> Response:
+    """A council's sittings, newest first, each with its attendance and its votes'
+    outcomes (from the same public view of its log as the sitting's own page)."""
     council = await asyncio.to_thread(s.registry.council, request.path_params["council"])
     rows = await asyncio.to_thread(s.registry.sittings, council.id)
+    known = set(await s.hub.journal.sittings())
     sittings = []
     for row in sorted(rows, key=lambda r: -r.scheduled_at):
-        state = s.hub.state(row.id)
-        phase = state.phase.value if state is not None else "scheduled"
-        sittings.append((row, phase))
+        m = await public_minutes(s.hub.journal, row.id) if row.id in known else None
+        sittings.append((row, m))
     return _page(request, "council.html", council=council, sittings=sittings)
 
 

@@ -87,6 +87,8 @@ def test_the_result_pages_without_a_login(hub: HubProcess) -> None:
     assert "content-security-policy" in index.headers and "<script" not in index.text
     council = httpx.get(f"{hub.url}/results/councils/{COUNCIL}")
     assert f"/results/sittings/{SITTING}" in council.text
+    assert "Tổng số tham dự: 27/30 đại biểu." in council.text
+    assert "Nghị quyết chuyển đổi công viên phường</a> — KHÔNG THÔNG QUA" in council.text
     page = httpx.get(f"{hub.url}/results/sittings/{SITTING}")
     assert page.status_code == 200 and page.headers["content-language"] == "vi"
     for words in (

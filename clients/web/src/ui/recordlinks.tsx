@@ -1,6 +1,7 @@
 // Links to the record after the sitting (docs/open-data.md): the minutes as PDF in the
 // console's language, the public results page and the open data, none behind a login.
 import { t, useLang } from "../lib/i18n";
+import "./recordlinks.css";
 
 export function RecordLinks({ sitting }: { sitting: string }) {
   const lang = useLang();
