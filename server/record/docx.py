@@ -68,7 +68,12 @@ def _no_borders(table: DocxTable) -> None:
         element = OxmlElement(f"w:{edge}")
         element.set(qn("w:val"), "nil")
         borders.append(element)
-    table._tbl.tblPr.append(borders)
+    properties = table._tbl.tblPr
+    look = properties.find(qn("w:tblLook"))  # the schema's order: borders come before it
+    if look is not None:
+        look.addprevious(borders)
+    else:
+        properties.append(borders)
 
 
 def _page_number(doc: object) -> None:
