@@ -33,7 +33,7 @@ from chamber.minutes import Attended, Minutes, minutes, present_members
 from chamber.projection import Audience, project_log
 from server.http_base import Services, endpoint
 from server.i18n import LANGUAGES, negotiate, t
-from server.journal import Journal
+from server.journal import Journal, Stored
 from server.record import words as w
 from server.record.compose import compose
 from server.record.docx import render_docx
@@ -45,11 +45,17 @@ HERE = Path(str(resources.files("server.record")))
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-async def public_minutes(journal: Journal, sitting: str) -> Minutes:
-    """The minutes of what the public may see of the sitting's log."""
-    stored = await journal.read(sitting)
+def _public(stored: list[Stored]) -> Minutes:
     view = project_log([load(r.payload, r.hash) for r in stored], Audience.PUBLIC)
     return minutes(view.records, view.held_back)
+
+
+async def public_minutes(journal: Journal, sitting: str) -> Minutes:
+    """The minutes of what the public may see of the sitting's log. Decoding, checking
+    the chain and projecting a long day takes tens of milliseconds: in a thread, off the
+    event loop that serves the live sitting."""
+    stored = await journal.read(sitting)
+    return await asyncio.to_thread(_public, stored)
 
 
 def lang_for(request: Request) -> str:

@@ -197,21 +197,20 @@ def full_day(members: int = 95, votes: int = 25, speeches: int = 80) -> Minutes:
 
 
 def test_a_full_day_sitting_renders_within_two_seconds() -> None:
+    """Measured as the CPU time the process spends (every thread of it), which other
+    processes on a busy machine do not inflate; the wall time is printed beside it."""
     day = full_day()
     assert len(day.votes) == 25 and len(day.speeches) == 80
     render_pdf(compose(minutes_of_nothing(), "vi"))  # the fonts are read once per process
-    started = time.perf_counter()
-    pdf = render_pdf(compose(day, "vi"))
-    elapsed = time.perf_counter() - started
-    started = time.perf_counter()
-    render_docx(compose(day, "vi"))
-    elapsed_docx = time.perf_counter() - started
-    print(
-        f"\nfull day ({day.records} records, {len(pdf)} bytes of PDF): "
-        f"PDF {elapsed:.3f} s, DOCX {elapsed_docx:.3f} s"
-    )
-    assert elapsed <= 2.0 * SCALE
-    assert elapsed_docx <= 2.0 * SCALE
+    for kind, render in (("PDF", render_pdf), ("DOCX", render_docx)):
+        wall, cpu = time.perf_counter(), time.process_time()
+        data = render(compose(day, "vi"))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(
+            f"\nfull day ({day.records} records): {kind} of {len(data)} bytes "
+            f"in {cpu:.3f} s of CPU, {wall:.3f} s of wall time"
+        )
+        assert cpu <= 2.0 * SCALE, kind
 
 
 def minutes_of_nothing() -> Minutes:

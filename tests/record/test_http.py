@@ -47,9 +47,10 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def hub(data: Path) -> Iterator[HubProcess]:
     h = HubProcess(data)
-    h.start()
-    yield h
-    h.stop()
+    try:
+        yield h.start()
+    finally:
+        h.stop()
 
 
 def test_the_minutes_download_without_a_login(hub: HubProcess) -> None:
@@ -130,8 +131,9 @@ def test_the_minutes_from_the_command_line(data: Path, tmp_path: Path) -> None:
 def test_serve_demo_on_a_demo_data_folder_seeds_its_live_sitting_too(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     assert cli("demo", "--data", str(folder)).returncode == 0
-    h = HubProcess(folder).start(demo=True)
+    h = HubProcess(folder)
     try:
+        h.start(demo=True)
         rows = httpx.get(f"{h.url}/api/sittings").json()
         assert {r["id"] for r in rows} == {SITTING, "ky-hop-thu-nhat"}
         assert "db01" in h.logins
