@@ -111,7 +111,7 @@ def _attendance(m: Minutes, lang: str) -> list[Block]:
                 t(f"record.col.{c}", lang) for c in ("no", "name", "seat", "status", "note")
             ),
             rows=tuple(rows),
-            widths=(1, 6, 2, 5, 5),
+            widths=(3, 13, 4, 10, 10),
             align=("center", "left", "center", "left", "left"),
         )
     )
@@ -203,7 +203,7 @@ def _proceedings(m: Minutes, lang: str) -> list[Block]:
                         for c in ("no", "speaker", "turn", "start", "duration", "note")
                     ),
                     rows=tuple(rows),
-                    widths=(1, 6, 4, 3, 3, 3),
+                    widths=(3, 13, 8, 6, 7, 6),
                     align=("center", "left", "left", "center", "right", "left"),
                 )
             )
@@ -333,7 +333,7 @@ def _speaking(m: Minutes, lang: str) -> list[Block]:
         Table(
             columns=tuple(t(f"record.col.{c}", lang) for c in ("no", "speaker", "total")),
             rows=rows,
-            widths=(1, 8, 3),
+            widths=(3, 20, 8),
             align=("center", "left", "right"),
         )
     ]
@@ -358,7 +358,7 @@ def _annex(m: Minutes, lang: str) -> list[Block]:
             Table(
                 columns=tuple(t(f"record.col.{c}", lang) for c in ("no", "name", "seat", "choice")),
                 rows=rows,
-                widths=(1, 6, 2, 6),
+                widths=(3, 13, 4, 13),
                 align=("center", "left", "center", "left"),
             )
         )

@@ -166,7 +166,10 @@ def render_docx(document: Document) -> bytes:
     header = doc.add_table(rows=1, cols=2)
     _no_borders(header)
     left, right = header.rows[0].cells
-    left.width, right.width = Mm(65), Mm(100)
+    # The motto stays on one line: the right column takes most of the width (and the grid
+    # says so too, which LibreOffice follows where Word follows the cells).
+    for column, cell, width in zip(header.columns, (left, right), (Mm(62), Mm(103)), strict=True):
+        column.width = cell.width = width
     _centred(left, [(line, True, False, 12.5) for line in document.authority], reuse_first=True)
     _centred(left, [("―――――", False, False, 10), (document.number, False, False, 12.5)])
     _centred(

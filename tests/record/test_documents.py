@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -115,7 +116,11 @@ def test_the_pdf_holds_the_header_the_attendance_every_vote_and_the_election(
 ) -> None:
     pdf = render_pdf(compose(year_end, "vi"))
     assert pdf.startswith(b"%PDF-")
-    text = _words(_pdftotext(pdf, tmp_path))
+    raw = _pdftotext(pdf, tmp_path)
+    # Headings stand on lines of their own.
+    for heading in ("IV. KẾT QUẢ BIỂU QUYẾT", "1. Biểu quyết: Nghị quyết về dự toán ngân sách"):
+        assert re.search(rf"^\s*{re.escape(heading)}", raw, re.M), heading
+    text = _words(raw)
     missing = [line for line in EXPECTED_VI if _words(line) not in text]
     assert not missing, f"not in the PDF's text: {missing}\n{text[:3000]}"
     assert year_end.head in text  # the log's head hash, to check with `nghitruong verify`
