@@ -59,8 +59,8 @@ EXPECTED_VI = [
     "Người trúng cử: Lê Hoàng Cường.",
     "Phó Chủ tịch UBND phường: tín nhiệm cao 4, tín nhiệm 6, tín nhiệm thấp 16",
     "Ngô Văn Khánh, Lâm Văn Phúc chất vấn Chủ tịch UBND phường; đã trả lời.",
-    "Hoàng Văn Em Thảo luận 14 giờ 14",
-    "hết thời gian",
+    "Hoàng Văn Em Thảo luận 14 giờ 14 7 phút 00 giây",
+    "hết thời",  # the note of the turn whose time ran out (its cell wraps)
     "THƯ KÝ",
     "CHỦ TỌA",
     "Nguyễn Văn An",
