@@ -23,6 +23,7 @@ from server.connection import websocket_endpoint
 from server.hub import Hub
 from server.journal import SqliteJournal
 from server.metrics import Metrics
+from server.record import routes as record
 from server.registry import Registry
 from server.security import SecurityHeaders, UnreadBody
 from server.sequencer import wall_ms
@@ -98,6 +99,7 @@ def create_app(config: Config) -> Starlette:
         Route("/api/openapi.json", openapi.endpoint, methods=["GET"]),
         *http_api.routes(),
         *video_api.routes(),
+        *record.routes(),
     ]
     if config.web.is_dir():
         routes.append(Mount("/", StaticFiles(directory=config.web, html=True), name="web"))

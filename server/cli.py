@@ -1,4 +1,4 @@
-"""The `nghitruong` command: serve, operator, demo, verify, openapi."""
+"""The `nghitruong` command: serve, operator, demo, verify, openapi, minutes."""
 
 from __future__ import annotations
 
@@ -194,6 +194,24 @@ def _openapi(argv: list[str]) -> int:
     return 0
 
 
+def _minutes(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="nghitruong minutes",
+        description="Write a sitting's minutes (biên bản) from its log in a data folder.",
+    )
+    parser.add_argument("sitting")
+    parser.add_argument("--data", type=Path, help="data folder (NGHITRUONG_DATA, ./data)")
+    parser.add_argument("--format", choices=("pdf", "docx"), default="pdf")
+    parser.add_argument("--lang", choices=("vi", "en"), default="vi")
+    parser.add_argument(
+        "--out", type=Path, help="the file to write (default: <sitting>.bien-ban.<lang>.<format>)"
+    )
+    args = parser.parse_args(argv)
+    from server.record.cli import write_minutes
+
+    return write_minutes(args.sitting, _data_folder(args.data), args.format, args.lang, args.out)
+
+
 def _serve(argv: list[str]) -> int:
     from server.serve import main as serve_main
 
@@ -206,6 +224,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "demo": _demo,
     "verify": _verify,
     "openapi": _openapi,
+    "minutes": _minutes,
 }
 
 

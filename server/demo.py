@@ -1,12 +1,15 @@
 """`nghitruong demo`: a scripted year-end ward council sitting played through the core,
-told step by step (in Vietnamese by default; `--lang en` for English)."""
+told step by step (in Vietnamese by default; `--lang en` for English); with `--data DIR`
+the sitting is also kept in that data folder (journal and registry)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from chamber import AnyCommand, Ctx, Record, Sitting, execute, verify
 from chamber import commands as c
@@ -31,6 +34,7 @@ from chamber.ids import (
     VoteForm,
     VoteId,
 )
+from chamber.log import Entry, canonical
 from chamber.model import AgendaItem, Council, Guest, Member, Question
 from server.i18n import t
 from server.narrate import name_of, narrate
@@ -331,9 +335,63 @@ class Player:
             self.now += seconds * 1000
 
 
+async def store(player: Player, data: Path) -> bool:
+    """Keep the played sitting in the data folder ``data``: its log in the journal and its
+    council, members, guests and sitting in the registry, so that `nghitruong minutes`
+    (and a hub started on that folder) find it. False if the folder already holds it."""
+    from server.journal import Commit, SqliteJournal, Stored
+    from server.registry import CouncilRow, GuestRow, MemberRow, NotFound, Registry, SittingRow
+
+    state = player.state
+    registry = Registry(data)
+    try:
+        try:
+            registry.council(state.council.id)
+        except NotFound:
+            registry.add_council(
+                CouncilRow(state.council.id, state.council.name, state.council.total_seats)
+            )
+            for m in state.council.members:
+                roles = tuple(sorted(r.value for r in m.roles))
+                registry.add_member(MemberRow(m.id, state.council.id, m.name, m.seat, roles))
+            for g in state.council.guests:
+                registry.add_guest(GuestRow(g.id, state.council.id, g.name, g.affiliation))
+        try:
+            registry.sitting(state.id)
+        except NotFound:
+            registry.add_sitting(
+                SittingRow(state.id, state.council.id, state.title, state.scheduled_at)
+            )
+    finally:
+        registry.close()
+    journal = SqliteJournal(data)
+    await journal.open()
+    try:
+        if await journal.last_seq(state.id) > 0:
+            return False
+        stored = [
+            Stored(
+                r.seq,
+                r.hash,
+                canonical(Entry(seq=r.seq, at=r.at, sitting=r.sitting, event=r.event)),
+            )
+            for r in player.records
+        ]
+        await journal.append(state.id, [Commit(records=stored)])
+    finally:
+        await journal.close()
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nghitruong demo", description=__doc__)
     parser.add_argument("--lang", choices=("vi", "en"), default="vi")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="also keep the sitting (journal and registry) in this data folder, for "
+        "`nghitruong minutes`",
+    )
     args = parser.parse_args(argv)
     lang: str = args.lang
     player = Player()
@@ -367,6 +425,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         + "\n"
     )
+    if args.data is not None and check.ok:
+        fresh = asyncio.run(store(player, args.data))
+        key = "demo.stored" if fresh else "demo.already_stored"
+        out.write(t(key, lang, sitting=final.id, data=str(args.data)) + "\n")
     return 0 if check.ok else 1
 
 

@@ -167,6 +167,30 @@ class Health(msgspec.Struct):
     journal: str
 
 
+class OpenDataLog(msgspec.Struct):
+    """The log the open data was drawn from: check `head` with `nghitruong verify`."""
+
+    sitting: str
+    head: str
+    records: int
+    complete: bool
+    held_back: HeldBack | None
+    url: str
+
+
+class OpenData(msgspec.Struct):
+    """A sitting's votes as Popolo / Open Civic Data vote events (docs/open-data.md)."""
+
+    format: str
+    log: OpenDataLog
+    organization: dict[str, Any]
+    legislative_session: dict[str, Any]
+    people: list[dict[str, Any]]
+    memberships: list[dict[str, Any]]
+    motions: list[dict[str, Any]]
+    vote_events: list[dict[str, Any]]
+
+
 class Upload(msgspec.Struct):
     """The multipart form of a document upload (its `file` part is binary)."""
 
@@ -222,6 +246,18 @@ OPS: tuple[Op, ...] = (
        "optional", (200, LogExport), (401, 403, 404)),
     Op("post", "/api/sittings/{sitting}/commands", "A command, as a `cmd` frame would send it",
        "any", (200, Applied), (401, 403, 404, 409, *JSON_BODY, 429), api.CommandBody),
+    Op("get", "/api/sittings/{sitting}/minutes.pdf",
+       "The minutes (biên bản) as PDF, from the public log; `?lang=vi|en`", "none",
+       (200, "pdf"), (404,)),
+    Op("get", "/api/sittings/{sitting}/minutes.docx",
+       "The minutes (biên bản) as DOCX, from the public log; `?lang=vi|en`", "none",
+       (200, "docx"), (404,)),
+    Op("get", "/api/sittings/{sitting}/votes.json",
+       "Open data: the votes as Popolo vote events, with the log's head hash", "none",
+       (200, OpenData), (404,)),
+    Op("get", "/api/sittings/{sitting}/votes.csv",
+       "Open data: one row per vote event, UTF-8 with a BOM, with the log's head hash", "none",
+       (200, "csv"), (404,)),
     Op("post", "/api/sittings/{sitting}/documents", "Upload and register a document",
        "operator", (201, StoredDocument), (400, *OPERATOR, 404, 409, 413, 415, 422), Upload),
     Op("get", "/api/documents/{digest}", "A document's bytes, by SHA-256", "none",
@@ -257,6 +293,13 @@ MEDIA = {
     },
     "openapi": {"application/json": {"schema": {"type": "object"}}},
     "metrics": {"text/plain": {"schema": {"type": "string"}}},
+    "pdf": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    "docx": {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+            "schema": {"type": "string", "format": "binary"}
+        }
+    },
+    "csv": {"text/csv": {"schema": {"type": "string"}}},
 }
 PARAMS = {
     "sitting": "A sitting's id (`ky-hop-…`).",

@@ -97,7 +97,18 @@ async def seed(services: Services, config: Config) -> None:
                 await asyncio.to_thread(
                     reg.add_guest, GuestRow(g.id, council.id, g.name, g.affiliation)
                 )
+    try:
+        await asyncio.to_thread(reg.room, ROOM)
+    except NotFound:
         await asyncio.to_thread(reg.add_room, RoomRow(ROOM, council.id, ROOM_NAME))
+    # The council may come from `nghitruong demo --data` (its year-end sitting): the live
+    # demo sitting is seeded on its own.
+    try:
+        await asyncio.to_thread(reg.sitting, SITTING)
+        scheduled = True
+    except NotFound:
+        scheduled = False
+    if not scheduled:
         agenda = (
             AgendaItem(
                 id=ItemId("bao-cao"),

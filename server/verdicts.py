@@ -6,9 +6,11 @@ half of the total seats (31) needed: PASSED".
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from chamber.ids import VoteKind
-from chamber.model import Result, Vote
-from chamber.rules import Threshold
+from chamber.model import Result
+from chamber.rules import PassRule, Threshold
 from server.i18n import catalogue, t
 
 
@@ -28,7 +30,14 @@ def threshold_words(threshold: Threshold, lang: str) -> str:
     )
 
 
-def verdict_lines(vote: Vote, result: Result, lang: str, names: dict[str, str]) -> list[str]:
+class HasRule(Protocol):
+    """A vote, or a vote as the minutes tell it (chamber/minutes.py): what has a rule."""
+
+    @property
+    def rule(self) -> PassRule: ...
+
+
+def verdict_lines(vote: HasRule, result: Result, lang: str, names: dict[str, str]) -> list[str]:
     """One line for a motion; one per candidate or official otherwise."""
     if result.kind is VoteKind.MOTION:
         outcome = result.outcomes[0]

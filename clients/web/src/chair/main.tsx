@@ -8,6 +8,7 @@ import { boot } from "../ui/boot";
 import { Confirm, Countdown, Header, LinkBanner, Notices, PhaseChip, QuorumGauge, VoteClock } from "../ui/common";
 import { DocViewer } from "../ui/docviewer";
 import { useKeys, useLive } from "../ui/hooks";
+import { RecordLinks } from "../ui/recordlinks";
 import { Session } from "../ui/session";
 import { ballotsOf, VoteResult } from "../ui/votepanel";
 import "./chair.css";
@@ -478,6 +479,7 @@ function ChairLive({ conn }: { conn: Connection }) {
   return (
     <>
       <Header s={s} title={t("web.console.chair")}>
+        <RecordLinks sitting={s.id} />
         <button type="button" onClick={() => setHelp(true)} aria-keyshortcuts="?">
           {t("web.keys.button")}
         </button>

@@ -6,6 +6,7 @@ import type { LoginInfo, Sitting } from "../lib/types";
 import { boot } from "../ui/boot";
 import { Header, LoginForm, QuorumGauge } from "../ui/common";
 import { useLive } from "../ui/hooks";
+import { RecordLinks } from "../ui/recordlinks";
 import { Members } from "./members";
 import { Rooms } from "./rooms";
 import "./operator.css";
@@ -114,6 +115,7 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
                       {consoleName(c)}
                     </a>
                   ))}
+                  <RecordLinks sitting={x.id} />
                 </td>
               </tr>
             ))}
