@@ -53,6 +53,8 @@ bench: $(VENV)/.stamp $(VENV)/.bench-stamp web
 	$(BIN)/python tests/load/kill_storm.py --trials 200
 	$(BIN)/python tests/load/fuzz_frames.py --runs 2000000 --seconds 60
 	$(BIN)/python tests/load/probe_hardening.py
+	$(BIN)/python tests/load/media_fanout.py --receivers 50
+	$(BIN)/python tests/load/media_fanout.py --receivers 100
 
 clean:
 	rm -rf $(VENV) $(WEB)/dist $(WEB)/node_modules .pytest_cache .mypy_cache .ruff_cache
