@@ -18,11 +18,11 @@ import logging
 import time
 from typing import Any
 
-from media.peers import OfferError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chamber import Sitting
 from chamber.projection import project_state
+from media.peers import OfferError
 from media.routing import Endpoint
 from server.acting import Refused, Who, who_in
 from server.auth import token_hash
