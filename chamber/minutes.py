@@ -46,7 +46,7 @@ from chamber.ids import (
     VoteStatus,
 )
 from chamber.log import HeldBack, Record, apply, verify
-from chamber.model import Document, Question, Result, Sitting
+from chamber.model import Document, Question, Result, Sitting, Turn
 from chamber.rules import PassRule
 
 
@@ -196,6 +196,26 @@ class Minutes(Struct, frozen=True, kw_only=True):
         return sum(1 for a in self.attendance if a.status is status)
 
 
+def _speech(
+    state: Sitting, turn: Turn, ended_at: int | None, elapsed_ms: int, reason: str
+) -> Speech:
+    """A turn as the minutes list it (ended at ``ended_at``, or still speaking: None)."""
+    name, affiliation = _name(state, turn.speaker)
+    return Speech(
+        turn=turn.id,
+        speaker=turn.speaker,
+        name=name,
+        affiliation=affiliation,
+        kind=turn.kind,
+        item=turn.item,
+        started_at=turn.started_at,
+        ended_at=ended_at,
+        elapsed_ms=elapsed_ms,
+        reason=reason,
+        round=turn.round,
+    )
+
+
 def _name(state: Sitting, who: MemberId) -> tuple[str, str]:
     """(name, affiliation) of a member or a guest (whoever may take the floor)."""
     member = state.roster.get(who)
@@ -288,22 +308,7 @@ def minutes(records: Sequence[Record], held_back: HeldBack | None = None) -> Min
         elif isinstance(event, e.TurnEnded):
             assert before is not None
             turn = before.turns[event.turn]
-            name, affiliation = _name(state, turn.speaker)
-            speeches.append(
-                Speech(
-                    turn=turn.id,
-                    speaker=turn.speaker,
-                    name=name,
-                    affiliation=affiliation,
-                    kind=turn.kind,
-                    item=turn.item,
-                    started_at=turn.started_at,
-                    ended_at=at,
-                    elapsed_ms=event.elapsed_ms,
-                    reason=event.reason,
-                    round=turn.round,
-                )
-            )
+            speeches.append(_speech(state, turn, at, event.elapsed_ms, event.reason))
         elif isinstance(event, e.RoundOpened):
             round_opened[event.round.id] = at
         elif isinstance(event, e.VoteOpened):
@@ -351,22 +356,7 @@ def minutes(records: Sequence[Record], held_back: HeldBack | None = None) -> Min
     assert state is not None
     final = state
     for turn in final.turns.values():  # still speaking where the records end
-        name, affiliation = _name(final, turn.speaker)
-        speeches.append(
-            Speech(
-                turn=turn.id,
-                speaker=turn.speaker,
-                name=name,
-                affiliation=affiliation,
-                kind=turn.kind,
-                item=turn.item,
-                started_at=turn.started_at,
-                ended_at=None,
-                elapsed_ms=turn.elapsed_ms,
-                reason="",
-                round=turn.round,
-            )
-        )
+        speeches.append(_speech(final, turn, None, turn.elapsed_ms, ""))
     by_turn = {s.turn: s for s in speeches}
     rounds = tuple(
         Round(

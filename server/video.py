@@ -120,6 +120,7 @@ class Video:
         self._watchers: dict[str, dict[EndpointId, Callable[[], None]]] = {}
         self._ticker: dict[str, asyncio.Task[None]] = {}
         self._owners: dict[tuple[str, EndpointId], object] = {}
+        self._rows: dict[str, list[EndpointStatus]] = {}  # status rows since the last change
         self._linked: set[tuple[str, EndpointId]] = set()  # remote links counted present
         hub.listeners.append(self._committed)
 
@@ -156,6 +157,7 @@ class Video:
         sm = self.media(sitting)
         self._owners[(sitting, endpoint.id)] = owner
         answer = await sm.join(endpoint, sdp, mode, state)
+        self._rows.pop(sitting, None)
         if self._owners.get((sitting, endpoint.id)) is not owner:
             return answer  # taken over meanwhile: the newer owner's link stands
         self._watchers.setdefault(sitting, {})[endpoint.id] = notify
@@ -172,6 +174,7 @@ class Video:
         sm = self.sittings.get(sitting)
         if sm is not None:
             await sm.leave(endpoint)
+            self._rows.pop(sitting, None)
 
     def mute(self, sitting: str, endpoint: EndpointId, muted: bool) -> bool:
         sm, state = self.sittings.get(sitting), self.hub.state(sitting)
@@ -186,7 +189,9 @@ class Video:
         if sm is None:
             return {"floor": None, "endpoints": [], "slots": {}}
         state = self.hub.state(sitting)
-        rows = sm.status()
+        rows = self._rows.get(sitting)
+        if rows is None:  # once per change, however many links are told of it
+            rows = self._rows[sitting] = sm.status()
         if kind is Kind.CONSOLE:
             return {
                 "floor": None,
@@ -266,6 +271,7 @@ class Video:
             self.hub.member_disconnected(sitting, endpoint.member)
 
     def _changed(self, sitting: str) -> None:
+        self._rows.pop(sitting, None)
         for notify in list(self._watchers.get(sitting, {}).values()):
             notify()
 

@@ -10,7 +10,7 @@ import { RecordLinks } from "../ui/recordlinks";
 import { Members } from "./members";
 import { Rooms } from "./rooms";
 import "./operator.css";
-import { attempt, type CouncilRow, Msg, type SittingRow, useAsync } from "./shared";
+import { attempt, CouncilPicker, type CouncilRow, Msg, type SittingRow, useAsync } from "./shared";
 
 type Tab = "councils" | "members" | "rooms" | "sittings" | "documents" | "checkin";
 const TABS: Tab[] = ["councils", "members", "rooms", "sittings", "documents", "checkin"];
@@ -137,16 +137,7 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
           }}
         >
           <h3>{t("web.op.new_sitting")}</h3>
-          <label>
-            {t("web.op.council")}
-            <select value={council} onChange={(e) => setCouncil(e.currentTarget.value)}>
-              {councils.map((c) => (
-                <option value={c.id} key={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <CouncilPicker councils={councils} value={council} onChange={setCouncil} />
           <label>
             {t("web.op.sitting_title")}
             <input required value={title} onInput={(e) => setTitle(e.currentTarget.value)} />

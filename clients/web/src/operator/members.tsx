@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, ApiError } from "../lib/connection";
 import { t } from "../lib/i18n";
 import { type Card, Cards } from "./cards";
-import { attempt, type CouncilRow, type MemberRow, Msg, type SittingRow, useAsync } from "./shared";
+import { attempt, CouncilPicker, type CouncilRow, type MemberRow, Msg, type SittingRow, useAsync } from "./shared";
 
 export function Members({ councils, sittings }: { councils: CouncilRow[]; sittings: SittingRow[] }) {
   const [council, setCouncil] = useState(councils[0]?.id ?? "");
@@ -29,16 +29,7 @@ export function Members({ councils, sittings }: { councils: CouncilRow[]; sittin
     <>
       <section class="card no-print">
         <h2>{t("web.op.members")}</h2>
-        <label>
-          {t("web.op.council")}
-          <select value={council} onChange={(e) => setCouncil(e.currentTarget.value)}>
-            {councils.map((c) => (
-              <option value={c.id} key={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CouncilPicker councils={councils} value={council} onChange={setCouncil} />
         <Msg text={err} />
         <Msg text={msg[0]} ok={msg[1]} />
         <table>

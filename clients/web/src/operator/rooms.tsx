@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api, ApiError } from "../lib/connection";
 import { t } from "../lib/i18n";
 import { type Card, Cards } from "./cards";
-import { type CouncilRow, Msg, useAsync } from "./shared";
+import { CouncilPicker, type CouncilRow, Msg, useAsync } from "./shared";
 
 interface RoomRow {
   id: string;
@@ -49,16 +49,7 @@ export function Rooms({ councils }: { councils: CouncilRow[] }) {
       <section class="card no-print" aria-labelledby="op-rooms">
         <h2 id="op-rooms">{t("video.op.rooms")}</h2>
         <p class="muted">{t("video.op.rooms_hint")}</p>
-        <label>
-          {t("web.op.council")}
-          <select value={council} onChange={(e) => setCouncil(e.currentTarget.value)}>
-            {councils.map((c) => (
-              <option value={c.id} key={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CouncilPicker councils={councils} value={council} onChange={setCouncil} />
         <Msg text={err} />
         <Msg text={msg[0]} ok={msg[1]} />
         {rooms && rooms.length === 0 && <p class="muted">{t("video.op.no_rooms")}</p>}

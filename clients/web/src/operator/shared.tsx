@@ -1,6 +1,7 @@
 /** What the operator console's tabs share: the registry rows and small async helpers. */
 import { useEffect, useState } from "preact/hooks";
 import { ApiError } from "../lib/connection";
+import { t } from "../lib/i18n";
 
 export interface CouncilRow {
   id: string;
@@ -38,6 +39,22 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): [T | null,
     };
   }, [...deps, n]);
   return [data, () => setN(n + 1), err];
+}
+
+/** The council an operator's page works on: a labelled choice of every council. */
+export function CouncilPicker({ councils, value, onChange }: { councils: CouncilRow[]; value: string; onChange: (id: string) => void }) {
+  return (
+    <label>
+      {t("web.op.council")}
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        {councils.map((c) => (
+          <option value={c.id} key={c.id}>
+            {c.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }
 
 export function Msg({ text, ok }: { text: string; ok?: boolean }) {
