@@ -300,6 +300,7 @@ def test_floor_switch_shows_the_new_speaker_within_a_second(
     screen.evaluate(WATCH, FLOOR_VIDEO)
     sent = grant(hub, B)
     shows(screen, "blue", hub, timeout=10)
+    seen_ms = time.time() * 1000  # an upper bound, if the page's sampler was held back
     # The hub asked B's browser for a keyframe (a PLI) when B's feed went on the air.
     wait_for(
         lambda: b_meter.total("video", "pliCount", "outbound"),
@@ -309,7 +310,11 @@ def test_floor_switch_shows_the_new_speaker_within_a_second(
     )
     samples = [(t, (round(r), round(g), round(b))) for t, r, g, b in screen.evaluate(WATCHED)]
     first = next((t for t, rgb in samples if t >= sent and nearest(rgb) == "blue"), None)
-    assert first is not None, f"no sample of the gallery showed B: {samples[-5:]}"
+    if first is None:
+        # The page's 40 ms sampler can be starved on a loaded machine (one run saw three
+        # samples in all); the moment this test's own poll saw B is a later bound.
+        print(f"the page sampled {len(samples)} times; timing the switch by the poll")
+        first = seen_ms
     took = (first - sent) / 1000
     print(f"floor switch A -> B: the gallery showed B after {took:.3f} s")
     assert took <= SWITCH_S * SCALE, f"the gallery showed B {took:.2f} s after the grant"
