@@ -130,6 +130,8 @@ def schema_problems(err: msgspec.ValidationError) -> list[Problem]:
     if missing:
         name = missing.group("name")
         return [Problem(f"{path}.{name}" if path else name, "field.required")]
+    if re.match(r"^Expected `(?:int|float|number)(?: \| null)?`, got", what):
+        return [Problem(path, "field.not_a_number")]
     for pattern, code, param in _RULES:
         found = pattern.match(what)
         if found:
