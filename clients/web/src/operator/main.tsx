@@ -43,7 +43,7 @@ function Councils({ councils, reload }: { councils: CouncilRow[]; reload: () => 
         </tbody>
       </table>
       <form
-        class="form-grid"
+        class="form-grid fields"
         noValidate
         aria-label={t("web.op.new_council")}
         onSubmit={async (e) => {
@@ -128,7 +128,7 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
       </section>
       <section class="card">
         <form
-          class="form-grid"
+          class="form-grid fields"
           noValidate
           aria-label={t("web.op.new_sitting")}
           onSubmit={async (e) => {

@@ -25,7 +25,7 @@ function MemberForm(props: { idPrefix: string; title: string; initial: Values; s
   const id = (f: string) => `${props.idPrefix}-${f}`;
   return (
     <form
-      class="form-grid"
+      class="form-grid fields"
       noValidate
       aria-label={props.title}
       onSubmit={async (e) => {
@@ -52,7 +52,7 @@ function MemberForm(props: { idPrefix: string; title: string; initial: Values; s
           ))}
         </select>
       </Field>
-      <div class="row">
+      <div class="row wide">
         <button type="submit" class="primary" disabled={props.disabled}>
           {props.submit}
         </button>
@@ -160,14 +160,15 @@ export function Members({ councils, sittings }: { councils: CouncilRow[]; sittin
             </tr>
           </thead>
           <tbody>
-            {(members ?? []).map((m) => (
+            {(members ?? []).map((m) => [
               <tr key={m.id} class={m.active ? "" : "inactive"} data-testid={`member-${m.id}`}>
                 <td class="nowrap">{m.seat}</td>
                 <td>{m.name}</td>
                 <td>{m.roles.map((r) => t(`role.${r}`)).join(", ")}</td>
                 <td class="mono">{m.username ?? "—"}</td>
-                <td>{m.active ? t("web.opm.active") : t("web.opm.inactive")}</td>
-                <td class="row">
+                <td class="standing">{m.active ? t("web.opm.active") : t("web.opm.inactive")}</td>
+                <td>
+                  <div class="actions">
                   <button type="button" onClick={() => setEditing(m.id)} aria-label={`${t("web.opm.edit")}: ${m.name}`}>
                     {t("web.opm.edit")}
                   </button>
@@ -183,12 +184,32 @@ export function Members({ councils, sittings }: { councils: CouncilRow[]; sittin
                   <button type="button" onClick={() => setActive(m, !m.active)} aria-label={`${m.active ? t("web.opm.deactivate") : t("web.opm.reactivate")}: ${m.name}`}>
                     {m.active ? t("web.opm.deactivate") : t("web.opm.reactivate")}
                   </button>
-                  <button type="button" class="danger" onClick={() => setPending({ kind: "delete", member: m })} aria-label={`${t("web.opm.delete")}: ${m.name}`}>
+                  <button type="button" onClick={() => setPending({ kind: "delete", member: m })} aria-label={`${t("web.opm.delete")}: ${m.name}`}>
                     {t("web.opm.delete")}
                   </button>
+                  </div>
                 </td>
-              </tr>
-            ))}
+              </tr>,
+              editing === m.id && (
+                <tr key={`${m.id}-edit`} class="edit-row">
+                  <td colSpan={6}>
+                    <MemberForm
+                      idPrefix="edit"
+                      title={t("web.opm.edit_title", { name: m.name })}
+                      initial={{ name: m.name, seat: m.seat, role: roleOf(m) }}
+                      submit={t("web.opm.save")}
+                      save={(v) => send("PATCH", `/api/members/${m.id}`, { name: v.name, seat: v.seat, roles: rolesOf(v.role) })}
+                      done={() => {
+                        setEditing(null);
+                        setMsg([t("web.op.saved"), true]);
+                        reload();
+                      }}
+                      cancel={() => setEditing(null)}
+                    />
+                  </td>
+                </tr>
+              ),
+            ])}
           </tbody>
         </table>
         <div class="row">
@@ -196,24 +217,6 @@ export function Members({ councils, sittings }: { councils: CouncilRow[]; sittin
             {t("web.op.reset_all")}
           </button>
         </div>
-        {(members ?? [])
-          .filter((m) => m.id === editing)
-          .map((m) => (
-            <MemberForm
-              key={m.id}
-              idPrefix="edit"
-              title={t("web.opm.edit_title", { name: m.name })}
-              initial={{ name: m.name, seat: m.seat, role: roleOf(m) }}
-              submit={t("web.opm.save")}
-              save={(v) => send("PATCH", `/api/members/${m.id}`, { name: v.name, seat: v.seat, roles: rolesOf(v.role) })}
-              done={() => {
-                setEditing(null);
-                setMsg([t("web.op.saved"), true]);
-                reload();
-              }}
-              cancel={() => setEditing(null)}
-            />
-          ))}
         <MemberForm
           key={council}
           idPrefix="new"
