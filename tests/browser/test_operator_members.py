@@ -59,6 +59,15 @@ def test_operator_edits_deactivates_imports_and_resets_members(
             "Ghế 1-01 đã có đại biểu Nguyễn Văn An."
         )
         shots(page, "operator-members-field-error")
+        # The reason follows the chosen language (rendered from the catalogue by its code).
+        page.get_by_role("button", name="English").click()
+        in_english = page.get_by_role("form", name="Edit: Trần Thị Bình")
+        expect(in_english.get_by_test_id("error-seat")).to_have_text(
+            "Seat 1-01 is already taken by Nguyễn Văn An."
+        )
+        page.get_by_role("button", name="Tiếng Việt").click()
+        edit = page.get_by_role("form", name="Sửa thông tin: Trần Thị Bình")
+        expect(edit.get_by_test_id("error-seat")).to_contain_text("Ghế 1-01")
         seat = edit.get_by_label("Ghế")
         expect(seat).to_have_attribute("aria-invalid", "true")
         described = seat.get_attribute("aria-describedby")

@@ -81,7 +81,13 @@ export function Members({ councils, sittings }: { councils: CouncilRow[]; sittin
   const row = councils.find((c) => c.id === council);
   const active = (members ?? []).filter((m) => m.active);
   const sitting = sittings.find((x) => x.council === council && x.phase !== "closed") ?? sittings.find((x) => x.council === council);
-  const fail = (e: unknown) => setMsg([refusal(e, []).general.join(" "), false]);
+  const fail = (e: unknown) =>
+    setMsg([
+      refusal(e, [])
+        .general.map((x) => x())
+        .join(" "),
+      false,
+    ]);
   const issue = async (m: MemberRow) => {
     try {
       const r = await send<{ username: string; password: string }>("POST", `/api/members/${m.id}/login`);

@@ -132,12 +132,15 @@ export async function send<T>(method: string, path: string, body?: unknown, raw?
   return data as T;
 }
 
+/** A message rendered when shown, so that a language switch applies to it. */
+export type Text = () => string;
+
 /** What a form's last submission came to: a note of success, or the refusal's field
  * errors by field and what belongs to no field shown (``general``). */
 export interface Outcome {
   ok: string;
-  general: string[];
-  fields: Record<string, string[]>;
+  general: Text[];
+  fields: Record<string, Text[]>;
 }
 const NONE: Outcome = { ok: "", general: [], fields: {} };
 
@@ -164,11 +167,11 @@ export function refusal(e: unknown, known: string[]): Outcome {
   for (const f of fields) {
     // "agenda[2].title": beside the "agenda" field, naming its line
     const item = /^(\w+)\[(\d+)\]/.exec(f.field);
-    if (known.includes(f.field)) (out.fields[f.field] ??= []).push(fieldText(f));
-    else if (item && known.includes(item[1])) (out.fields[item[1]] ??= []).push(`${t("web.opm.line_n", { n: Number(item[2]) + 1 })}: ${fieldText(f)}`);
-    else out.general.push(fieldText(f));
+    if (known.includes(f.field)) (out.fields[f.field] ??= []).push(() => fieldText(f));
+    else if (item && known.includes(item[1])) (out.fields[item[1]] ??= []).push(() => `${t("web.opm.line_n", { n: Number(item[2]) + 1 })}: ${fieldText(f)}`);
+    else out.general.push(() => fieldText(f));
   }
-  if (!fields.length) out.general.push(e instanceof ApiError ? e.text() : String(e));
+  if (!fields.length) out.general.push(() => (e instanceof ApiError ? e.text() : String(e)));
   return out;
 }
 
@@ -187,7 +190,7 @@ export function Field({ id, label, out, field, children, wide }: { id: string; l
       {children}
       {errors.length > 0 && (
         <p class="field-error" id={`${id}-error`} data-testid={`error-${field}`}>
-          {errors.join(" ")}
+          {errors.map((x) => x()).join(" ")}
         </p>
       )}
     </div>
@@ -198,5 +201,5 @@ export function Field({ id, label, out, field, children, wide }: { id: string; l
 export function FormNote({ out }: { out: Outcome }) {
   if (out.ok) return <Msg text={out.ok} ok />;
   if (!out.general.length) return null;
-  return <Msg text={out.general.join(" ")} />;
+  return <Msg text={out.general.map((x) => x()).join(" ")} />;
 }
