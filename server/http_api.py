@@ -52,7 +52,8 @@ from server.http_base import (
     reply,
 )
 from server.hub import UnknownSitting
-from server.registry import Conflict, CouncilRow, NotFound, Problem, SittingRow, text_problems
+from server.member_rules import Problem, text_problems
+from server.registry import Conflict, CouncilRow, NotFound, SittingRow
 from server.sequencer import wall_ms
 
 # Login

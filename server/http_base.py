@@ -19,7 +19,8 @@ from starlette.types import Message
 from server.auth import Auth, Principal
 from server.hub import Hub, UnknownSitting
 from server.i18n import negotiate, t
-from server.registry import Conflict, InUse, Invalid, NotFound, Problem, Registry
+from server.member_rules import InUse, Invalid, Problem
+from server.registry import Conflict, NotFound, Registry
 from server.security import BODY_LIMIT
 from server.sequencer import Outcome, wall_ms
 from server.sessions import SessionWatch

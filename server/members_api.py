@@ -34,7 +34,8 @@ from server.http_base import (
     reply,
 )
 from server.hub import UnknownSitting
-from server.registry import ImportCheck, InUse, MemberRow
+from server.member_rules import InUse
+from server.registry import ImportCheck, MemberRow
 
 IMPORT_BODY = 256 * 1024  # a CSV of the largest roster (500 members) with room to spare
 

@@ -21,7 +21,7 @@ import io
 import unicodedata
 
 from server.i18n import catalogue
-from server.registry import ROLES, ImportRow, Problem
+from server.member_rules import ROLES, ImportRow, Problem
 
 # What a column may be called (compared without case, spaces at the ends or diacritics).
 COLUMNS = {

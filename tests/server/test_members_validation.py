@@ -16,15 +16,9 @@ import pytest
 from chamber.limits import NAME_MAX, TITLE_MAX
 from server.client import login
 from server.http_base import schema_problems
+from server.member_rules import Invalid, Problem
 from server.protocol import JSON
-from server.registry import (
-    CouncilRow,
-    Invalid,
-    MemberRow,
-    NotFound,
-    Problem,
-    Registry,
-)
+from server.registry import CouncilRow, MemberRow, NotFound, Registry
 from tests.server import test_hardening as ws
 from tests.server.conftest import SCALE, SITTING, HubProcess, operator_token
 
