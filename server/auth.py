@@ -156,6 +156,12 @@ class Auth:
         for hook in self.on_revoke:
             hook()
 
+    def end_sessions(self, kind: str, subject: str) -> None:
+        """End every session of a member or a room, and their open connections, before
+        returning (a member deleted, a login reset)."""
+        self.registry.revoke_subject(kind, subject)
+        self._revoked()
+
     def issue_member_login(self, member_id: str, council: str, username: str) -> str:
         """Create or reset a member's login; returns the new password, shown once."""
         return self.issue_login("member", member_id, council, username)
@@ -165,6 +171,5 @@ class Auth:
         returns the new password, shown once, and ends the subject's open sessions."""
         password = new_password()
         self.set_password(username, password, kind, subject, council)
-        self.registry.revoke_subject(kind, subject)
-        self._revoked()
+        self.end_sessions(kind, subject)
         return password

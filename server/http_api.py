@@ -18,13 +18,13 @@ from chamber import commands as c
 from chamber.ids import CouncilId, ItemId, MemberId, Role
 from chamber.limits import (
     AGENDA_BOUND,
-    ROLES_BOUND,
+    NAME_MAX,
+    TITLE_MAX,
     CommandId,
     Id,
     Millis,
     Name,
     Password,
-    Seat,
     Title,
     Username,
 )
@@ -32,16 +32,19 @@ from chamber.log import load
 from chamber.model import AgendaItem, Council, Guest, Member
 from chamber.projection import Audience, project_log, project_state
 from chamber.rules import Rules
+from server import members_api
 from server.acting import PUBLIC, Refused, schedule_check, who_in
 from server.auth import LoginFailed, RateLimited
 from server.documents import document, upload_document
 from server.http_base import (
     COMMAND_BODY,
+    RECORD_BODY,
     SITTING_BODY,
     ApiError,
     Services,
     body,
     endpoint,
+    invalid,
     lang_of,
     operator,
     outcome_json,
@@ -49,7 +52,8 @@ from server.http_base import (
     reply,
 )
 from server.hub import UnknownSitting
-from server.registry import CouncilRow, MemberRow, NotFound, SittingRow
+from server.member_rules import Problem, text_problems
+from server.registry import Conflict, CouncilRow, NotFound, SittingRow
 from server.sequencer import wall_ms
 
 # Login
@@ -140,7 +144,9 @@ class NewSitting(msgspec.Struct):
 
 async def roster(s: Services, council_id: str) -> Council:
     row = await asyncio.to_thread(s.registry.council, council_id)
-    members = await asyncio.to_thread(s.registry.members, council_id)
+    # Deactivated members stay in the registry and in the records of past sittings, but
+    # are put on no new sitting's roster.
+    members = await asyncio.to_thread(lambda: s.registry.members(council_id, active_only=True))
     guests = await asyncio.to_thread(s.registry.guests, council_id)
     rooms = await asyncio.to_thread(s.registry.rooms, council_id)
     return Council(
@@ -168,6 +174,13 @@ async def roster(s: Services, council_id: str) -> Council:
 async def create_sitting(request: Request, s: Services) -> Response:
     await operator(request, s)
     data = await body(request, NewSitting)
+    problems = text_problems("title", data.title.strip(), TITLE_MAX, required=True)
+    for n, entry in enumerate(data.agenda):
+        problems += text_problems(
+            f"agenda[{n}].title", entry.title.strip(), TITLE_MAX, required=True
+        )
+    if problems:
+        raise invalid(problems)
     council = await roster(s, data.council)
     sitting_id = f"ky-hop-{secrets.token_hex(4)}"
     agenda = tuple(
@@ -267,61 +280,18 @@ async def councils(request: Request, s: Services) -> Response:
     await operator(request, s)
     if request.method == "POST":
         row = await body(request, CouncilRow)
+        row = msgspec.structs.replace(row, name=row.name.strip())
+        problems = text_problems("name", row.name, NAME_MAX, required=True)
+        if problems:
+            raise invalid(problems)
         try:
             return reply(await asyncio.to_thread(s.registry.add_council, row), 201)
-        except NotFound as err:  # its parent: a field of the body, not the path
-            raise ApiError(422, "request.invalid", detail=f"parent {err}") from None
+        except NotFound:  # its parent: a field of the body, not the path
+            raise invalid([Problem("parent", "council.no_parent", {"id": row.parent})]) from None
+        except Conflict:
+            problem = Problem("id", "council.id_taken", {"id": row.id})
+            raise ApiError.about([problem], 409, "registry.conflict", detail=row.id) from None
     return reply(await asyncio.to_thread(s.registry.councils))
-
-
-class NewMember(msgspec.Struct):
-    name: Name
-    seat: Seat = ""
-    roles: Annotated[list[Id], ROLES_BOUND] = msgspec.field(default_factory=lambda: ["delegate"])
-
-
-async def members(request: Request, s: Services) -> Response:
-    await operator(request, s)
-    council = request.path_params["council"]
-    if request.method == "POST":
-        data = await body(request, NewMember)
-        valid = {r.value for r in (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARY, Role.DELEGATE)}
-        if not data.roles or not set(data.roles) <= valid:
-            raise ApiError(422, "request.invalid", detail="roles")
-        row = MemberRow(
-            f"m-{secrets.token_hex(4)}", council, data.name, data.seat, tuple(data.roles)
-        )
-        return reply(await asyncio.to_thread(s.registry.add_member, row), 201)
-    await asyncio.to_thread(s.registry.council, council)  # NotFound: 404
-    rows = await asyncio.to_thread(s.registry.members, council)
-    out = []
-    for m in rows:
-        login_row = await asyncio.to_thread(s.registry.login_of, "member", m.id)
-        out.append(
-            {**msgspec.to_builtins(m), "username": login_row.username if login_row else None}
-        )
-    return reply(out)
-
-
-# A new login's username: what `nghitruong operator add` accepts too (server/cli.py).
-NewUsername = Annotated[Username, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-
-
-class LoginRequest(msgspec.Struct):
-    username: NewUsername | None = None
-
-
-async def member_login(request: Request, s: Services) -> Response:
-    """Create or reset a member's login; the password is shown this once."""
-    await operator(request, s)
-    member = await asyncio.to_thread(s.registry.member, request.path_params["member"])
-    data = await body(request, LoginRequest, optional=True)
-    existing = await asyncio.to_thread(s.registry.login_of, "member", member.id)
-    username = data.username or (existing.username if existing else member.id)
-    password = await asyncio.to_thread(
-        s.auth.issue_member_login, member.id, member.council, username
-    )
-    return reply({"username": username, "password": password, "member": member.id})
 
 
 def routes() -> list[Route]:
@@ -341,10 +311,13 @@ def routes() -> list[Route]:
             methods=["POST"],
         ),
         Route("/api/documents/{digest}", endpoint(document), methods=["GET"]),
-        Route("/api/councils", endpoint(councils), methods=["GET", "POST"]),
-        Route("/api/councils/{council}/members", endpoint(members), methods=["GET", "POST"]),
-        Route("/api/members/{member}/login", endpoint(member_login), methods=["POST"]),
+        Route("/api/councils", endpoint(councils, RECORD_BODY), methods=["GET", "POST"]),
+        *members_api.routes(),
     ]
 
 
-__all__ = ["ApiError", "Services", "routes"]
+# What server/openapi.py describes, where it looks for the bodies.
+NewMember = members_api.NewMember
+LoginRequest = members_api.LoginRequest
+
+__all__ = ["ApiError", "LoginRequest", "NewMember", "Services", "routes"]

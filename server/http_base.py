@@ -5,6 +5,7 @@ route's limit, and the principal a bearer token speaks for."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from starlette.types import Message
 from server.auth import Auth, Principal
 from server.hub import Hub, UnknownSitting
 from server.i18n import negotiate, t
+from server.member_rules import InUse, Invalid, Problem
 from server.registry import Conflict, NotFound, Registry
 from server.security import BODY_LIMIT
 from server.sequencer import Outcome, wall_ms
@@ -30,7 +32,10 @@ _json = msgspec.json.Encoder()
 
 # The largest body each route reads (docs/http-api.md#limits). A larger one is refused with
 # 413 before it is read (Content-Length) or as soon as the bytes read pass the limit.
-SMALL_BODY = 4 * 1024  # a login, a member's login, a council or a member
+SMALL_BODY = 4 * 1024  # a login, a member's login
+# A council or a member: room for a field far past its bound (a name pasted 5,000 times
+# over), so that the answer names the field and its bound rather than the body's size.
+RECORD_BODY = 32 * 1024
 COMMAND_BODY = 64 * 1024  # a command: as large as the socket's largest frame
 SITTING_BODY = 256 * 1024  # a new sitting: its title, agenda and rules of procedure
 FORM_BODY = 64 * 1024  # an upload's form fields and multipart envelope, beyond the file
@@ -48,9 +53,95 @@ class Services:
 
 
 class ApiError(Exception):
+    """An answer other than success: ``code`` and ``params`` say why; ``fields`` say what
+    is wrong with which fields of the body, for a form to show beside each field."""
+
     def __init__(self, status: int, code: str, **params: Any) -> None:
         super().__init__(code)
         self.status, self.code, self.params = status, code, params
+        self.fields: list[Problem] = []
+
+    @classmethod
+    def about(cls, fields: list[Problem], status: int, code: str, **params: Any) -> ApiError:
+        """An error with field errors (``fields``) besides its code and params."""
+        err = cls(status, code, **params)
+        err.fields = fields
+        return err
+
+
+def invalid(problems: list[Problem]) -> ApiError:
+    """422 ``request.invalid`` with a field error for each problem."""
+    detail = "; ".join(f"{p.field or '$'}: {p.code}" for p in problems)
+    return ApiError.about(problems, 422, "request.invalid", detail=detail)
+
+
+def field_errors(problems: list[Problem], lang: str) -> list[dict[str, Any]]:
+    """The ``fields`` of an error body: each problem with its message in ``lang``."""
+    return [
+        {
+            "field": p.field,
+            "code": p.code,
+            "params": p.params,
+            "message": t(f"error.{p.code}", lang, **p.params),
+        }
+        for p in problems
+    ]
+
+
+def error_body(err: ApiError, lang: str) -> dict[str, Any]:
+    """Every error's body (docs/http-api.md#errors): ``code``, ``message`` and ``params``,
+    and ``fields``, a list of field errors (empty unless the body's fields are at fault).
+    With field errors, ``message`` says what each is, so that a client that shows only
+    ``message`` still shows why."""
+    fields = field_errors(err.fields, lang)
+    message = t(f"error.{err.code}", lang, **err.params)
+    if fields:
+        message = " ".join(f["message"] for f in fields)
+    return {"code": err.code, "message": message, "params": err.params, "fields": fields}
+
+
+# msgspec's own words for a value its schema refuses, as a field error's code and params.
+_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_RULES: tuple[tuple[re.Pattern[str], str, str | None], ...] = (
+    (re.compile(r"^Expected `str` of length <= (\d+)"), "field.too_long", "max"),
+    (re.compile(r"^Expected `str` of length >= 1\b"), "field.required", None),
+    (re.compile(r"^Expected `str` of length >= (\d+)"), "field.too_short", "min"),
+    (re.compile(r"^Expected `(?:array|object)` of length <= (\d+)"), "field.too_many", "max"),
+    (re.compile(r"^Expected `(?:int|float|number)` >= (-?\d+)"), "field.too_small", "min"),
+    (re.compile(r"^Expected `(?:int|float|number)` <= (-?\d+)"), "field.too_large", "max"),
+    (re.compile(r"^Expected `str` matching regex '\^\[a-z0-9\]"), "field.id_format", None),
+    (re.compile(r"^Expected `str` matching regex '\^\[\^\\+x00"), "field.one_line", None),
+    (re.compile(r"^Expected `str` matching regex '\^\[A-Za-z0-9\]"), "field.username_format", None),
+    (re.compile(r"^Expected `str` matching regex"), "field.pattern", None),
+    (re.compile(r"^Invalid enum value"), "field.choice", None),
+    (re.compile(r"^Expected `([^`]+)`, got"), "field.wrong_type", "expected"),
+)
+_MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
+
+
+def schema_problems(err: msgspec.ValidationError) -> list[Problem]:
+    """The field error a msgspec validation error stands for: the field's path as the
+    body has it ("name", "agenda[2].title"), and a code of the catalogue; an error
+    msgspec words in a way not listed here gives ``field.invalid {detail}``."""
+    text = str(err)
+    at = _AT.search(text)
+    path = at.group("path").lstrip(".") if at else ""
+    what = text[: at.start()] if at else text
+    missing = _MISSING.match(what)
+    if missing:
+        name = missing.group("name")
+        return [Problem(f"{path}.{name}" if path else name, "field.required")]
+    if re.match(r"^Expected `(?:int|float|number)(?: \| null)?`, got", what):
+        return [Problem(path, "field.not_a_number")]
+    for pattern, code, param in _RULES:
+        found = pattern.match(what)
+        if found:
+            params: dict[str, Any] = {}
+            if param is not None:
+                value = found.group(1)
+                params[param] = int(value) if value.lstrip("-").isdigit() else value
+            return [Problem(path, code, params)]
+    return [Problem(path, "field.invalid", {"detail": what})]
 
 
 def reply(data: Any, status: int = 200) -> Response:
@@ -77,43 +168,23 @@ def endpoint(
                 request = bounded(request, max_body, too_large)
             return await handler(request, request.app.state.services)
         except ApiError as err:
-            message = t(f"error.{err.code}", lang_of(request), **err.params)
-            answer = reply({"code": err.code, "message": message, "params": err.params}, err.status)
-            if err.status == 429 and "seconds" in err.params:
-                answer.headers["Retry-After"] = str(err.params["seconds"])
-            return answer
+            failed = err
         except msgspec.ValidationError as err:
-            message = t("error.request.invalid", lang_of(request), detail=str(err))
-            return reply(
-                {"code": "request.invalid", "message": message, "params": {"detail": str(err)}}, 422
-            )
+            failed = ApiError.about(schema_problems(err), 422, "request.invalid", detail=str(err))
+        except Invalid as err:
+            failed = invalid(err.problems)
+        except InUse as err:
+            failed = ApiError(409, "member.in_sittings", member=err.member, count=len(err.sittings))
         except NotFound as err:
-            return reply(
-                {
-                    "code": "registry.not_found",
-                    "message": t("error.registry.not_found", lang_of(request)),
-                    "params": {"id": str(err)},
-                },
-                404,
-            )
+            failed = ApiError(404, "registry.not_found", id=str(err))
         except Conflict as err:
-            return reply(
-                {
-                    "code": "registry.conflict",
-                    "message": t("error.registry.conflict", lang_of(request)),
-                    "params": {"detail": str(err)},
-                },
-                409,
-            )
+            failed = ApiError(409, "registry.conflict", detail=str(err))
         except UnknownSitting as err:
-            return reply(
-                {
-                    "code": "sitting.unknown",
-                    "message": t("error.sitting.unknown", lang_of(request), sitting=str(err)),
-                    "params": {"sitting": str(err)},
-                },
-                404,
-            )
+            failed = ApiError(404, "sitting.unknown", sitting=str(err))
+        answer = reply(error_body(failed, lang_of(request)), failed.status)
+        if failed.status == 429 and "seconds" in failed.params:
+            answer.headers["Retry-After"] = str(failed.params["seconds"])
+        return answer
 
     return run
 
@@ -150,6 +221,8 @@ async def body(request: Request, kind: type[Any], *, optional: bool = False) -> 
         return kind()
     try:
         return msgspec.json.decode(raw, type=kind)
+    except msgspec.ValidationError as err:  # JSON, but a field is wrong: say which
+        raise ApiError.about(schema_problems(err), 422, "request.invalid", detail=str(err)) from err
     except msgspec.DecodeError as err:
         raise ApiError(422, "request.invalid", detail=str(err)) from err
 

@@ -23,7 +23,7 @@ from chamber import Sitting
 from chamber.limits import Id, Title
 from chamber.log import HeldBack, Record
 from server import http_api as api
-from server import video_api
+from server import members_api, video_api
 from server.registry import CouncilRow, MemberRow
 
 VERSION = "0.1.0"
@@ -31,12 +31,25 @@ VERSION = "0.1.0"
 # Responses: the shapes the handlers build (as dicts) in server/http_api.py.
 
 
+class FieldError(msgspec.Struct):
+    """What is wrong with one field of the body: its path ("name", "agenda[2].title"; ""
+    for the body as a whole), a stable code, the code's params, the message in the
+    request's language."""
+
+    field: str
+    code: str
+    params: dict[str, Any]
+    message: str
+
+
 class Error(msgspec.Struct):
-    """Every error: a stable code, a message in the request's language, the code's params."""
+    """Every error: a stable code, a message in the request's language, the code's params,
+    and a field error for each field of the body at fault (docs/http-api.md#errors)."""
 
     code: str
     message: str
     params: dict[str, Any]
+    fields: list[FieldError] = []
 
 
 class Session(msgspec.Struct):
@@ -107,6 +120,24 @@ class ListedMember(msgspec.Struct):
     seat: str
     roles: list[str]
     username: str | None
+    active: bool = True  # false: deactivated, on no new sitting's roster
+
+
+class ImportedRow(msgspec.Struct):
+    line: int  # the row's line in the file
+    name: str
+    seat: str
+    roles: list[str]
+    errors: list[FieldError]
+
+
+class ImportReport(msgspec.Struct):
+    """A members file checked row by row; `added` is empty unless committed."""
+
+    ok: bool
+    rows: list[ImportedRow]
+    errors: list[FieldError]  # about the file as a whole
+    added: list[MemberRow]
 
 
 class IssuedLogin(msgspec.Struct):
@@ -269,6 +300,13 @@ OPS: tuple[Op, ...] = (
        "operator", (200, list[ListedMember]), (*OPERATOR, 404)),
     Op("post", "/api/councils/{council}/members", "Add a member to a council", "operator",
        (201, MemberRow), (*OPERATOR, 404, 409, *JSON_BODY), api.NewMember),
+    Op("post", "/api/councils/{council}/members/import",
+       "Check (or with `?commit=true` add, all or nothing) members from a CSV file",
+       "operator", (200, ImportReport), (*OPERATOR, 404, *JSON_BODY), "csv"),
+    Op("patch", "/api/members/{member}", "Edit, deactivate or reactivate a member", "operator",
+       (200, ListedMember), (*OPERATOR, 404, *JSON_BODY), members_api.MemberEdit),
+    Op("delete", "/api/members/{member}", "Delete a member on no sitting's roster", "operator",
+       (200, Done), (*OPERATOR, 404, 409)),
     Op("post", "/api/members/{member}/login", "Create or reset a member's login", "operator",
        (200, IssuedLogin), (*OPERATOR, 404, 409, *JSON_BODY), api.LoginRequest, False),
     Op("get", "/api/councils/{council}/rooms", "A council's linked halls and login names",
@@ -313,7 +351,7 @@ PARAMS = {
 def _types() -> list[Any]:
     out: list[Any] = [Error, Refused]
     for op in OPS:
-        if op.body is not None:
+        if op.body is not None and not isinstance(op.body, str):
             out.append(op.body)
         if not isinstance(op.ok[1], str):
             out.append(op.ok[1])
@@ -388,6 +426,11 @@ def _operation(op: Op, schema_of: dict[str, Any]) -> dict[str, Any]:
                     "encoding": {"file": {"contentType": "application/pdf, image/png, image/jpeg"}},
                 }
             },
+        }
+    elif op.body == "csv":
+        out["requestBody"] = {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
         }
     elif op.body is not None:
         out["requestBody"] = {

@@ -18,6 +18,14 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from chamber.limits import MEMBERS_MAX, Id, Name
+from server.member_rules import (
+    ImportRow,
+    Invalid,
+    Problem,
+    clean_roles,
+    member_problems,
+    seat_key,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS councils (
@@ -25,7 +33,8 @@ CREATE TABLE IF NOT EXISTS councils (
     kind TEXT NOT NULL DEFAULT 'ward', parent TEXT);
 CREATE TABLE IF NOT EXISTS members (
     id TEXT PRIMARY KEY, council TEXT NOT NULL REFERENCES councils(id), name TEXT NOT NULL,
-    seat TEXT NOT NULL DEFAULT '', roles TEXT NOT NULL DEFAULT 'delegate');
+    seat TEXT NOT NULL DEFAULT '', roles TEXT NOT NULL DEFAULT 'delegate',
+    active INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS guests (
     id TEXT PRIMARY KEY, council TEXT NOT NULL REFERENCES councils(id), name TEXT NOT NULL,
     affiliation TEXT NOT NULL DEFAULT '');
@@ -77,6 +86,23 @@ class MemberRow(msgspec.Struct, frozen=True):
     name: str
     seat: str = ""
     roles: tuple[str, ...] = ("delegate",)
+    # A member who left the council: kept for the records of the sittings they were on,
+    # put on no new sitting's roster, not counted against the council's seats.
+    active: bool = True
+
+
+class ImportCheck(msgspec.Struct, frozen=True):
+    """An import checked against the council as it is: every row with its problems, the
+    problems of the file as a whole, and the members added (none unless committed and
+    nothing is wrong: an import is all or nothing)."""
+
+    rows: list[ImportRow]
+    problems: list[Problem]
+    added: list[MemberRow]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not any(r.problems for r in self.rows)
 
 
 class GuestRow(msgspec.Struct, frozen=True):
@@ -139,6 +165,9 @@ class Registry:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        columns = {str(r[1]) for r in self._db.execute("PRAGMA table_info(members)")}
+        if "active" not in columns:  # a registry written before members could be deactivated
+            self._db.execute("ALTER TABLE members ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -190,30 +219,187 @@ class Registry:
             raise NotFound(council_id)
         return CouncilRow(*rows[0])
 
+    @staticmethod
+    def _council_in(db: sqlite3.Connection, council_id: str) -> CouncilRow:
+        row = db.execute("SELECT * FROM councils WHERE id = ?", (council_id,)).fetchone()
+        if row is None:
+            raise NotFound(council_id)
+        return CouncilRow(*row)
+
+    @staticmethod
+    def _roster_problems(
+        db: sqlite3.Connection, council: CouncilRow, member_id: str, seat: str, joining: bool
+    ) -> list[Problem]:
+        """The council's rules for an active member ``member_id`` with ``seat``: the seat
+        is no other active member's; one ``joining`` the active members fits the seats."""
+        out: list[Problem] = []
+        others = db.execute(
+            "SELECT name, seat FROM members WHERE council = ? AND active = 1 AND id != ?",
+            (council.id, member_id),
+        ).fetchall()
+        if seat:
+            taken = [(n, s) for n, s in others if seat_key(s) == seat_key(seat)]
+            if taken:
+                name, label = taken[0]
+                out.append(Problem("seat", "member.seat_taken", {"seat": label, "name": name}))
+        if joining and len(others) + 1 > council.total_seats:
+            out.append(
+                Problem(
+                    "", "council.seats_full", {"seats": council.total_seats, "members": len(others)}
+                )
+            )
+        return out
+
     def add_member(self, row: MemberRow) -> MemberRow:
-        self.council(row.council)
+        """Add a member (name and seat trimmed); ``Invalid`` when a rule is broken,
+        ``Conflict`` past the roster's bound or for a taken id."""
+        row = msgspec.structs.replace(
+            row, name=row.name.strip(), seat=row.seat.strip(), roles=clean_roles(row.roles)
+        )
+        problems = member_problems(row.name, row.seat, row.roles)
+        if problems:
+            raise Invalid(problems)
         try:
             with self._tx() as db:
+                council = self._council_in(db, row.council)
                 # A roster the core would refuse to schedule is refused here already.
                 (count,) = db.execute(
                     "SELECT count(*) FROM members WHERE council = ?", (row.council,)
                 ).fetchone()
                 if count >= MEMBERS_MAX:
                     raise Conflict(f"council {row.council} has {MEMBERS_MAX} members")
-                db.execute(
-                    "INSERT INTO members VALUES (?, ?, ?, ?, ?)",
-                    (row.id, row.council, row.name, row.seat, ",".join(row.roles)),
-                )
+                if row.active:
+                    problems = self._roster_problems(db, council, row.id, row.seat, True)
+                    if problems:
+                        raise Invalid(problems)
+                self._insert_member(db, row)
         except sqlite3.IntegrityError as exc:
             raise Conflict(str(exc)) from exc
         return row
 
     @staticmethod
-    def _member(r: tuple[Any, ...]) -> MemberRow:
-        return MemberRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), tuple(str(r[4]).split(",")))
+    def _insert_member(db: sqlite3.Connection, row: MemberRow) -> None:
+        db.execute(
+            "INSERT INTO members VALUES (?, ?, ?, ?, ?, ?)",
+            (row.id, row.council, row.name, row.seat, ",".join(row.roles), int(row.active)),
+        )
 
-    def members(self, council_id: str) -> list[MemberRow]:
-        rows = self._rows("SELECT * FROM members WHERE council = ? ORDER BY seat, name", council_id)
+    def update_member(
+        self,
+        member_id: str,
+        *,
+        name: str | None = None,
+        seat: str | None = None,
+        roles: tuple[str, ...] | None = None,
+        active: bool | None = None,
+    ) -> MemberRow:
+        """Change a member's name, seat, roles or standing (``None``: unchanged) under the
+        same rules as a new member's; a member made active again must fit the seats.
+        Sittings already scheduled keep the roster they were scheduled with."""
+        with self._tx() as db:
+            found = db.execute("SELECT * FROM members WHERE id = ?", (member_id,)).fetchone()
+            if found is None:
+                raise NotFound(member_id)
+            current = self._member(found)
+            new = msgspec.structs.replace(
+                current,
+                name=current.name if name is None else name.strip(),
+                seat=current.seat if seat is None else seat.strip(),
+                roles=current.roles if roles is None else clean_roles(roles),
+                active=current.active if active is None else active,
+            )
+            problems = member_problems(new.name, new.seat, new.roles)
+            if new.active and not problems:
+                council = self._council_in(db, new.council)
+                joining = not current.active
+                problems = self._roster_problems(db, council, new.id, new.seat, joining)
+            if problems:
+                raise Invalid(problems)
+            db.execute(
+                "UPDATE members SET name = ?, seat = ?, roles = ?, active = ? WHERE id = ?",
+                (new.name, new.seat, ",".join(new.roles), int(new.active), new.id),
+            )
+        return new
+
+    def delete_member(self, member_id: str) -> None:
+        """Delete a member, their login and their sessions. Only for a member on no
+        sitting's roster: the caller checks the sittings (server/members_api.py)."""
+        with self._tx() as db:
+            gone = db.execute("DELETE FROM members WHERE id = ?", (member_id,)).rowcount
+            if not gone:
+                raise NotFound(member_id)
+            db.execute(
+                "UPDATE sessions SET revoked = 1 WHERE kind = 'member' AND subject = ?",
+                (member_id,),
+            )
+            db.execute("DELETE FROM logins WHERE kind = 'member' AND subject = ?", (member_id,))
+
+    def import_members(self, council_id: str, rows: list[ImportRow], commit: bool) -> ImportCheck:
+        """Check ``rows`` against the council as it is, and against each other; with
+        ``commit`` and nothing wrong, add them all in one transaction (all or nothing)."""
+        with self._tx() as db:
+            council = self._council_in(db, council_id)
+            active = db.execute(
+                "SELECT name, seat FROM members WHERE council = ? AND active = 1", (council_id,)
+            ).fetchall()
+            taken = {seat_key(s): (n, s) for n, s in active if s}
+            (count,) = db.execute(
+                "SELECT count(*) FROM members WHERE council = ?", (council_id,)
+            ).fetchone()
+            seen: dict[str, int] = {}
+            checked: list[ImportRow] = []
+            for row in rows:
+                name, seat, roles = row.name.strip(), row.seat.strip(), clean_roles(row.roles)
+                problems = list(row.problems) + member_problems(name, seat, roles)
+                key = seat_key(seat)
+                if key and key in taken:
+                    owner, label = taken[key]
+                    problems.append(
+                        Problem("seat", "member.seat_taken", {"seat": label, "name": owner})
+                    )
+                elif key and key in seen:
+                    problems.append(
+                        Problem("seat", "import.seat_repeated", {"seat": seat, "line": seen[key]})
+                    )
+                elif key:
+                    seen[key] = row.line
+                checked.append(ImportRow(row.line, name, seat, roles, tuple(problems)))
+            whole: list[Problem] = []
+            if not rows:
+                whole.append(Problem("", "import.empty"))
+            if len(active) + len(rows) > council.total_seats:
+                whole.append(
+                    Problem(
+                        "",
+                        "import.over_seats",
+                        {"seats": council.total_seats, "members": len(active), "rows": len(rows)},
+                    )
+                )
+            if count + len(rows) > MEMBERS_MAX:
+                whole.append(Problem("", "import.too_many", {"max": MEMBERS_MAX}))
+            result = ImportCheck(checked, whole, [])
+            if commit and result.ok:
+                for row in checked:
+                    member = MemberRow(new_id("m"), council_id, row.name, row.seat, row.roles)
+                    self._insert_member(db, member)
+                    result.added.append(member)
+        return result
+
+    @staticmethod
+    def _member(r: tuple[Any, ...]) -> MemberRow:
+        return MemberRow(
+            str(r[0]), str(r[1]), str(r[2]), str(r[3]), tuple(str(r[4]).split(",")), bool(r[5])
+        )
+
+    def members(self, council_id: str, *, active_only: bool = False) -> list[MemberRow]:
+        """A council's members, the active ones first, by seat and name; ``active_only``:
+        those a new sitting's roster takes."""
+        rows = self._rows(
+            "SELECT * FROM members WHERE council = ? AND active >= ? "
+            "ORDER BY active DESC, seat, name",
+            council_id,
+            int(active_only),
+        )
         return [self._member(r) for r in rows]
 
     def member(self, member_id: str) -> MemberRow:

@@ -32,8 +32,9 @@ def test_operator_issues_login_cards_and_checks_members_in(
         shots(page, "operator-vi-councils", full=True)
 
         page.get_by_role("tab", name="Đại biểu và tài khoản").click()
-        page.get_by_role("button", name="Cấp lại mật khẩu: Nguyễn Văn An").click()
-        page.get_by_role("button", name="Cấp lại mật khẩu: Trần Thị Bình").click()
+        for name in ("Nguyễn Văn An", "Trần Thị Bình"):  # each reset is confirmed first
+            page.get_by_role("button", name=f"Cấp lại mật khẩu: {name}").click()
+            page.get_by_role("dialog").get_by_role("button", name="Cấp lại mật khẩu").click()
         cards = page.locator(".login-card")
         expect(cards).to_have_count(2)
         expect(cards.first.locator(".qr svg")).to_be_visible()

@@ -13,7 +13,9 @@ from server.registry import Conflict, CouncilRow, MemberRow, Registry
 def test_a_council_takes_no_member_past_the_roster_bound(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     try:
-        registry.add_council(CouncilRow(id="hdnd-lon", name="HĐND lớn", total_seats=5))
+        registry.add_council(
+            CouncilRow(id="hdnd-lon", name="HĐND lớn", total_seats=MEMBERS_MAX + 1)
+        )
         for n in range(MEMBERS_MAX):
             registry.add_member(MemberRow(f"m{n}", "hdnd-lon", f"Đại biểu {n}"))
         with pytest.raises(Conflict):

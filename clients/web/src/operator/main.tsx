@@ -10,7 +10,7 @@ import { RecordLinks } from "../ui/recordlinks";
 import { Members } from "./members";
 import { Rooms } from "./rooms";
 import "./operator.css";
-import { attempt, CouncilPicker, type CouncilRow, Msg, type SittingRow, useAsync } from "./shared";
+import { attempt, CouncilPicker, type CouncilRow, Field, FormNote, invalidProps, Msg, send, type SittingRow, useAsync, useForm } from "./shared";
 
 type Tab = "councils" | "members" | "rooms" | "sittings" | "documents" | "checkin";
 const TABS: Tab[] = ["councils", "members", "rooms", "sittings", "documents", "checkin"];
@@ -20,7 +20,7 @@ function Councils({ councils, reload }: { councils: CouncilRow[]; reload: () => 
   const [id, setId] = useState("");
   const [name, setName] = useState("");
   const [seats, setSeats] = useState("30");
-  const [msg, setMsg] = useState<[string, boolean]>(["", true]);
+  const [out, run] = useForm(["id", "name", "total_seats"]);
   return (
     <section class="card">
       <h2>{t("web.op.councils")}</h2>
@@ -43,10 +43,14 @@ function Councils({ councils, reload }: { councils: CouncilRow[]; reload: () => 
         </tbody>
       </table>
       <form
-        class="form-grid"
+        class="form-grid fields"
+        noValidate
+        aria-label={t("web.op.new_council")}
         onSubmit={async (e) => {
           e.preventDefault();
-          if (await attempt(() => api("POST", "/api/councils", { id: id.trim(), name: name.trim(), total_seats: parseInt(seats, 10) }), setMsg, t("web.op.saved"))) {
+          // The number as typed: the hub says why a blank or a non-number is refused.
+          const total = seats.trim() === "" || isNaN(Number(seats)) ? seats : Number(seats);
+          if (await run(() => send("POST", "/api/councils", { id: id.trim(), name, total_seats: total }), t("web.op.saved"))) {
             setId("");
             setName("");
             reload();
@@ -54,22 +58,21 @@ function Councils({ councils, reload }: { councils: CouncilRow[]; reload: () => 
         }}
       >
         <h3>{t("web.op.new_council")}</h3>
-        <label>
-          {t("web.op.council_id")}
-          <input required pattern="[a-z0-9\-]+" value={id} onInput={(e) => setId(e.currentTarget.value)} />
-        </label>
-        <label>
-          {t("web.op.council_name")}
-          <input required value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
-        <label>
-          {t("web.op.total_seats")}
-          <input required type="number" min={1} value={seats} onInput={(e) => setSeats(e.currentTarget.value)} />
-        </label>
+        <Field id="council-id" label={t("web.op.council_id")} out={out} field="id">
+          <input {...invalidProps(out, "id", "council-id")} value={id} onInput={(e) => setId(e.currentTarget.value)} />
+        </Field>
+        <Field id="council-name" label={t("web.op.council_name")} out={out} field="name">
+          <input {...invalidProps(out, "name", "council-name")} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <Field id="council-seats" label={t("web.op.total_seats")} out={out} field="total_seats">
+          <input {...invalidProps(out, "total_seats", "council-seats")} inputMode="numeric" value={seats} onInput={(e) => setSeats(e.currentTarget.value)} />
+        </Field>
         <button type="submit" class="primary">
           {t("web.op.create")}
         </button>
-        <Msg text={msg[0]} ok={msg[1]} />
+        <div class="wide">
+          <FormNote out={out} />
+        </div>
       </form>
     </section>
   );
@@ -80,10 +83,11 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
   const [title, setTitle] = useState("");
   const [when, setWhen] = useState("");
   const [agenda, setAgenda] = useState("");
-  const [msg, setMsg] = useState<[string, boolean]>(["", true]);
+  const [out, run] = useForm(["title", "agenda"]);
+  const [itemOut, runItem] = useForm(["cmd.title"]);
   const [target, setTarget] = useState(sittings[0]?.id ?? "");
   const [item, setItem] = useState("");
-  const [state] = useAsync(() => (target ? api<Sitting>("GET", `/api/sittings/${target}`) : Promise.resolve(null)), [target, msg[0]]);
+  const [state] = useAsync(() => (target ? api<Sitting>("GET", `/api/sittings/${target}`) : Promise.resolve(null)), [target, out.ok, itemOut.ok]);
   return (
     <>
       <section class="card">
@@ -124,12 +128,14 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
       </section>
       <section class="card">
         <form
-          class="form-grid"
+          class="form-grid fields"
+          noValidate
+          aria-label={t("web.op.new_sitting")}
           onSubmit={async (e) => {
             e.preventDefault();
             const items = agenda.split("\n").map((l) => l.trim()).filter(Boolean).map((title) => ({ title }));
             const at = when ? new Date(when).getTime() : Date.now();
-            if (await attempt(() => api("POST", "/api/sittings", { council, title: title.trim(), scheduled_at: at, agenda: items }), setMsg, t("web.op.saved"))) {
+            if (await run(() => send("POST", "/api/sittings", { council, title, scheduled_at: at, agenda: items }), t("web.op.saved"))) {
               setTitle("");
               setAgenda("");
               reload();
@@ -138,23 +144,23 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
         >
           <h3>{t("web.op.new_sitting")}</h3>
           <CouncilPicker councils={councils} value={council} onChange={setCouncil} />
-          <label>
-            {t("web.op.sitting_title")}
-            <input required value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
-          </label>
+          <Field id="sitting-title" label={t("web.op.sitting_title")} out={out} field="title">
+            <input {...invalidProps(out, "title", "sitting-title")} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+          </Field>
           <label>
             {t("web.op.scheduled_at")}
             <input type="datetime-local" value={when} onInput={(e) => setWhen(e.currentTarget.value)} />
           </label>
-          <label class="wide">
-            {t("web.op.agenda_lines")}
-            <textarea rows={4} value={agenda} onInput={(e) => setAgenda(e.currentTarget.value)} />
-          </label>
+          <Field id="sitting-agenda" label={t("web.op.agenda_lines")} out={out} field="agenda" wide>
+            <textarea {...invalidProps(out, "agenda", "sitting-agenda")} rows={4} value={agenda} onInput={(e) => setAgenda(e.currentTarget.value)} />
+          </Field>
           <button type="submit" class="primary">
             {t("web.op.create")}
           </button>
+          <div class="wide">
+            <FormNote out={out} />
+          </div>
         </form>
-        <Msg text={msg[0]} ok={msg[1]} />
       </section>
       <section class="card">
         <h3>{t("web.agenda.title")}</h3>
@@ -168,18 +174,19 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
         )}
         <form
           class="row"
+          noValidate
           onSubmit={async (e) => {
             e.preventDefault();
             if (!item.trim() || !target) return;
-            if (await attempt(() => command(target, { type: "agenda.add", title: item.trim() }), setMsg, t("web.op.saved"))) setItem("");
+            if (await runItem(() => sendCommand(target, { type: "agenda.add", title: item.trim() }), t("web.op.saved"))) setItem("");
           }}
         >
-          <label class="grow">
-            {t("web.agenda.new_title")}
-            <input value={item} onInput={(e) => setItem(e.currentTarget.value)} />
-          </label>
+          <Field id="agenda-new" label={t("web.agenda.new_title")} out={itemOut} field="cmd.title">
+            <input {...invalidProps(itemOut, "cmd.title", "agenda-new")} value={item} onInput={(e) => setItem(e.currentTarget.value)} />
+          </Field>
           <button type="submit">{t("web.agenda.add")}</button>
         </form>
+        <FormNote out={itemOut} />
       </section>
     </>
   );
@@ -187,6 +194,11 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
 
 function command(sitting: string, cmd: Record<string, unknown>) {
   return api("POST", `/api/sittings/${encodeURIComponent(sitting)}/commands`, { id: crypto.randomUUID(), cmd });
+}
+
+/** A command whose refusal keeps its field errors (a title past its bound: `cmd.title`). */
+async function sendCommand(sitting: string, cmd: Record<string, unknown>) {
+  return send("POST", `/api/sittings/${encodeURIComponent(sitting)}/commands`, { id: crypto.randomUUID(), cmd });
 }
 
 function SittingPicker({ sittings, value, onChange }: { sittings: SittingRow[]; value: string; onChange: (v: string) => void }) {

@@ -1,7 +1,8 @@
 /** What the operator console's tabs share: the registry rows and small async helpers. */
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError } from "../lib/connection";
-import { t } from "../lib/i18n";
+import { ApiError, forget, session } from "../lib/connection";
+import { errorText, lang, t } from "../lib/i18n";
 
 export interface CouncilRow {
   id: string;
@@ -17,6 +18,8 @@ export interface MemberRow {
   seat: string;
   roles: string[];
   username: string | null;
+  /** False: deactivated, kept for the records, on no new sitting's roster. */
+  active: boolean;
 }
 export interface SittingRow {
   id: string;
@@ -75,4 +78,128 @@ export async function attempt(fn: () => Promise<unknown>, setMsg: (m: [string, b
     setMsg([e instanceof ApiError ? e.text() : String(e), false]);
     return false;
   }
+}
+
+/** One field's error in an HTTP error body (docs/http-api.md#errors). */
+export interface FieldError {
+  field: string;
+  code: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+/** An HTTP error with the field errors of its body. */
+export class FormError extends ApiError {
+  constructor(status: number, code: string, message: string, params: Record<string, unknown>, public fields: FieldError[]) {
+    super(status, code, message, params);
+  }
+}
+
+/** A field error in the chosen language: the catalogue's `error.<code>` (so a language
+ * switch applies), else the server's message. */
+export const fieldText = (f: FieldError) => errorText(f.code, f.message, f.params);
+
+/** An operator's request, as `api` sends it, keeping the field errors of a refusal;
+ * ``raw`` sends bytes as they are (a CSV file) instead of JSON. */
+export async function send<T>(method: string, path: string, body?: unknown, raw?: { data: ArrayBuffer; type: string }): Promise<T> {
+  const headers: Record<string, string> = { "accept-language": lang() };
+  const s = session();
+  if (s) headers.authorization = `Bearer ${s.token}`;
+  let payload: BodyInit | undefined;
+  if (raw) {
+    headers["content-type"] = raw.type;
+    payload = raw.data;
+  } else if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: payload });
+  } catch {
+    throw new FormError(0, "network.down", "", {}, []);
+  }
+  let data: any = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    if (res.status === 401) forget();
+    throw new FormError(res.status, data?.code ?? "http.error", data?.message ?? `HTTP ${res.status}`, data?.params ?? { status: res.status }, data?.fields ?? []);
+  }
+  return data as T;
+}
+
+/** A message rendered when shown, so that a language switch applies to it. */
+export type Text = () => string;
+
+/** What a form's last submission came to: a note of success, or the refusal's field
+ * errors by field and what belongs to no field shown (``general``). */
+export interface Outcome {
+  ok: string;
+  general: Text[];
+  fields: Record<string, Text[]>;
+}
+const NONE: Outcome = { ok: "", general: [], fields: {} };
+
+/** A form's submission state: ``run`` sends, and sorts a refusal's field errors onto the
+ * form's ``known`` fields; the rest (and a refusal without fields) is ``general``. */
+export function useForm(known: string[]): [Outcome, (fn: () => Promise<unknown>, okText: string) => Promise<boolean>, () => void] {
+  const [out, setOut] = useState<Outcome>(NONE);
+  const run = async (fn: () => Promise<unknown>, okText: string) => {
+    try {
+      await fn();
+      setOut({ ...NONE, ok: okText });
+      return true;
+    } catch (e) {
+      setOut(refusal(e, known));
+      return false;
+    }
+  };
+  return [out, run, () => setOut(NONE)];
+}
+
+export function refusal(e: unknown, known: string[]): Outcome {
+  const out: Outcome = { ok: "", general: [], fields: {} };
+  const fields = e instanceof FormError ? e.fields : [];
+  for (const f of fields) {
+    // "agenda[2].title": beside the "agenda" field, naming its line
+    const item = /^(\w+)\[(\d+)\]/.exec(f.field);
+    if (known.includes(f.field)) (out.fields[f.field] ??= []).push(() => fieldText(f));
+    else if (item && known.includes(item[1])) (out.fields[item[1]] ??= []).push(() => `${t("web.opm.line_n", { n: Number(item[2]) + 1 })}: ${fieldText(f)}`);
+    else out.general.push(() => fieldText(f));
+  }
+  if (!fields.length) out.general.push(() => (e instanceof ApiError ? e.text() : String(e)));
+  return out;
+}
+
+/** Attributes that tie an input to its error text (screen readers read it with the field). */
+export function invalidProps(out: Outcome, field: string, id: string) {
+  const bad = !!out.fields[field]?.length;
+  return { id, "aria-invalid": bad ? ("true" as const) : undefined, "aria-describedby": bad ? `${id}-error` : undefined };
+}
+
+/** A labelled field with the server's reasons beside it. */
+export function Field({ id, label, out, field, children, wide }: { id: string; label: string; out: Outcome; field: string; children: ComponentChildren; wide?: boolean }) {
+  const errors = out.fields[field] ?? [];
+  return (
+    <div class={`field${wide ? " wide" : ""}${errors.length ? " invalid" : ""}`}>
+      <label for={id}>{label}</label>
+      {children}
+      {errors.length > 0 && (
+        <p class="field-error" id={`${id}-error`} data-testid={`error-${field}`}>
+          {errors.map((x) => x()).join(" ")}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A form's outcome: the success note, or what belongs to no single field. */
+export function FormNote({ out }: { out: Outcome }) {
+  if (out.ok) return <Msg text={out.ok} ok />;
+  if (!out.general.length) return null;
+  return <Msg text={out.general.map((x) => x()).join(" ")} />;
 }
