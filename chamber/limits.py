@@ -9,9 +9,8 @@ decided, naming the field (``Expected `str` of length <= 1000 - at `$.cmd.note``
 docs/protocol.md ("Field limits") lists every field with its bound; a test checks that
 list against these types.
 
-The figures are what a council needs with a margin: a Vietnamese resolution title runs to
-about 250 characters (a title is held to 300, which still fits two lines of a hall screen
-and one line of a record); a council has tens of delegates (the largest a little over a
+The figures are what a council needs with a wide margin: a Vietnamese resolution title
+runs to 300 characters; a council has tens of delegates (the largest a little over a
 hundred), a year-end sitting a few dozen agenda items, a confidence poll a few dozen
 officials.
 """
@@ -26,7 +25,7 @@ from msgspec import Meta
 # Text, in characters (Unicode code points).
 ID_MAX = 64  # any id: sitting, council, member, item, vote, document hash, preset, question
 NAME_MAX = 200  # a person's, a council's or a body's name; a guest's affiliation; presenter
-TITLE_MAX = 300  # a sitting, agenda item, document, motion or ballot title; a ballot line
+TITLE_MAX = 500  # a sitting, agenda item, document, motion or ballot title; a ballot line
 NOTE_MAX = 1000  # a floor request's note
 REASON_MAX = 1000  # why a sitting is suspended, a member excused, a vote cancelled
 SEAT_MAX = 32  # a seat label in the hall

@@ -174,7 +174,7 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
     try:
-        if not done.wait(30 * SCALE) or proc.poll() is not None:
+        if not done.wait(90 * SCALE) or proc.poll() is not None:
             raise RuntimeError("the hub did not start:\n" + "".join(lines))
         passwords = dict(re.findall(r"^\s+(\S+) / (\S+)", "".join(lines), re.M))
         base = f"http://127.0.0.1:{port}"

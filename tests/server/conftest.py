@@ -57,7 +57,9 @@ class HubProcess:
             self.proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 30 * SCALE
+        # Generous: a demo hub hashes 32 passwords with Argon2 before it listens, and a
+        # loaded CI core can take most of a minute over that.
+        deadline = time.monotonic() + 90 * SCALE
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
@@ -70,6 +72,8 @@ class HubProcess:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.05)
+        self.proc.kill()
+        self.proc.wait()
         raise RuntimeError("the hub did not start: " + self.output())
 
     def output(self) -> str:
