@@ -92,9 +92,9 @@ function ConfidenceLines({ vote, draft, setDraft }: { vote: Vote; draft: Draft; 
       {vote.questions.map((q, i) => (
         <fieldset class="d-line" key={q.id} data-testid="e-official">
           <legend>{q.label}</legend>
-          <div class="row">
+          <div class="e-rate">
             {vote.options.map((o) => (
-              <label class={`inline big opt opt-${o}${draft[q.id] === o ? " on" : ""}`} key={o}>
+              <label class={`opt-${o}${draft[q.id] === o ? " on" : ""}`} key={o}>
                 <input
                   type="radio"
                   name={`e-rate-${vote.id}-${i}`}

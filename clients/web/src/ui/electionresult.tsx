@@ -88,36 +88,32 @@ function ElectionTable({ vote, result, big }: { vote: Vote; result: Result; big?
   );
 }
 
-function ConfidenceTable({ vote, result, big }: { vote: Vote; result: Result; big?: boolean }) {
+/** Per official a block, not a wide table: names of office are long, the counts carry
+ * their own labels, and the gallery reads it at 10 m. */
+function ConfidenceList({ vote, result, big }: { vote: Vote; result: Result; big?: boolean }) {
   const total = result.total_seats;
   return (
     <>
-      <table class={`e-table${big ? " big" : ""}`} data-testid="e-table">
-        <thead>
-          <tr>
-            <th scope="col">{t("web.eresult.official")}</th>
-            {vote.options.map((o) => (
-              <th scope="col" class="num" key={o}>
-                {optionName(o)}
-              </th>
-            ))}
-            <th scope="col">{t("web.eresult.outcome")}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {result.outcomes.map((o) => (
-            <tr key={o.question} data-testid="e-row" data-status={o.status || "none"}>
-              <th scope="row">{labelOf(vote, o.question)}</th>
+      <ul class={`c-list${big ? " big" : ""}`} data-testid="e-table">
+        {result.outcomes.map((o) => (
+          <li key={o.question} class="c-official" data-testid="e-row" data-status={o.status || "none"}>
+            <p class="c-name">{labelOf(vote, o.question)}</p>
+            <div class="c-counts">
               {vote.options.map((opt) => (
-                <td class="num" key={opt} data-testid={`e-${opt}`}>
-                  {t("web.eresult.count_share", { count: o.counts[opt] ?? 0, share: share(o.counts[opt] ?? 0, total) })}
-                </td>
+                <span class={`c-cell c-${opt}`} key={opt}>
+                  <span class="c-label">{optionName(opt)}</span>{" "}
+                  <span class="c-value" data-testid={`e-${opt}`}>
+                    {t("web.eresult.count_share", { count: o.counts[opt] ?? 0, share: share(o.counts[opt] ?? 0, total) })}
+                  </span>
+                </span>
               ))}
-              <td data-testid="e-status">{o.status ? <span class={`e-chip ${o.status}`}>{t(`web.eresult.${o.status}`)}</span> : t("web.eresult.no_note")}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+            </div>
+            <p class="c-outcome" data-testid="e-status">
+              {o.status ? <span class={`e-chip ${o.status}`}>{t(`web.eresult.${o.status}`)}</span> : t("web.eresult.no_note")}
+            </p>
+          </li>
+        ))}
+      </ul>
       <p class="muted e-foot">{t("web.eresult.total", { total, ballots: result.ballots })}</p>
     </>
   );
@@ -130,7 +126,7 @@ export function ElectionResult({ vote, big }: { vote: Vote; big?: boolean }) {
   if (!result) return null;
   return (
     <div class="vote-result e-result" data-testid="vote-result">
-      {result.kind === "election" ? <ElectionTable vote={vote} result={result} big={big} /> : <ConfidenceTable vote={vote} result={result} big={big} />}
+      {result.kind === "election" ? <ElectionTable vote={vote} result={result} big={big} /> : <ConfidenceList vote={vote} result={result} big={big} />}
     </div>
   );
 }
