@@ -110,7 +110,7 @@ function VotePanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string }
           {own && (
             <p data-testid="my-ballot-after">
               {t("web.vote.your_ballot")}{" "}
-              <strong>{vote.questions.map((q) => optionName(own[q.id] ?? "")).join(", ")}</strong>
+              <strong>{vote.questions.map((q) => (vote.questions.length > 1 ? `${q.label}: ` : "") + optionName(own[q.id] ?? "")).join(", ")}</strong>
             </p>
           )}
         </>
