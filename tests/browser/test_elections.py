@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Hub, Screens
+from tests.browser.test_accessibility import Audit
 
 pytestmark = pytest.mark.browser
 
@@ -75,6 +76,14 @@ def close_from_chair(chair: Page) -> None:
     expect(chair.locator("dialog[open]")).to_have_count(0)
 
 
+def audited(audit: Audit) -> None:
+    """The accessibility test's checks (contrast, hovered too; accessible names; the
+    delegate's target sizes) found nothing on the screens visited."""
+    problems = audit.contrast + audit.unknown + audit.names + audit.targets
+    assert not problems, "\n".join(problems)
+    assert audit.checked > 0 and audit.controls > 0
+
+
 def row(page: Page, name: str) -> Any:
     return page.locator("[data-testid=e-row]").filter(has_text=name)
 
@@ -116,6 +125,8 @@ def test_election_of_a_vice_chair(browser: Any, hub: Hub, shots: Any) -> None:
         expect(open_button).to_be_disabled()
         chair.locator("[data-testid=e-positions]").fill("1")
         expect(open_button).to_be_enabled()
+        audit = Audit()
+        audit.page(chair, "chair, election setup", "[data-testid=c-vote]")
         shots(chair, "chair-vi-election-setup", full=True)
         open_button.click()
 
@@ -143,6 +154,8 @@ def test_election_of_a_vice_chair(browser: Any, hub: Hub, shots: Any) -> None:
             "Đã chọn 2 người, quá số được bầu (1). Bỏ bớt để gửi phiếu."
         )
         expect(d1.locator("[data-testid=review-ballot]")).to_be_disabled()
+        audit.page(d1, "delegate, election ballot", "[data-testid=d-vote]")
+        audit.targets_of(d1, "delegate, election ballot")
         shots(d1, "delegate-vi-election-too-many")
         d1.locator("[data-testid=e-keep-uv1]").uncheck()
         d1.locator("[data-testid=review-ballot]").click()
@@ -199,6 +212,10 @@ def test_election_of_a_vice_chair(browser: Any, hub: Hub, shots: Any) -> None:
             "Cần quá nửa tổng số đại biểu: 16/30 đại biểu. Số phiếu thu về: 19."
         )
         expect(gallery.locator("[data-testid=e-headline-tie]")).to_have_count(0)
+        audit.page(gallery, "gallery, election result", "[data-testid=g-vote]")
+        audit.page(chair, "chair, election result", "[data-testid=c-vote]")
+        audit.page(d1, "delegate, election result", "[data-testid=d-vote]")
+        audited(audit)
         shots(gallery, "gallery-vi-election-result")
         shots(chair, "chair-vi-election-result", full=True)
         gallery.get_by_role("button", name="English").click()
@@ -303,6 +320,9 @@ def test_confidence_poll_with_three_ratings(browser: Any, hub: Hub, shots: Any) 
         expect(review).to_be_disabled()
         d1.locator("[data-testid=e-rate-cv2-confident]").check()
         d1.locator("[data-testid=e-rate-cv2-low]").check()  # a change of mind before sending
+        audit = Audit()
+        audit.page(d1, "delegate, confidence ballot", "[data-testid=d-vote]")
+        audit.targets_of(d1, "delegate, confidence ballot")
         shots(d1, "delegate-vi-confidence-ballot")
         review.click()
         expect(d1.locator("[data-testid=e-summary]")).to_contain_text("Tín nhiệm thấp")
@@ -331,6 +351,9 @@ def test_confidence_poll_with_three_ratings(browser: Any, hub: Hub, shots: Any) 
             )
         result = state(hub)["votes"][vote["id"]]["result"]
         assert [o["status"] for o in result["outcomes"]] == ["", "may_resign"], result
+        audit.page(gallery, "gallery, confidence result", "[data-testid=g-vote]")
+        audit.page(chair, "chair, confidence result", "[data-testid=c-vote]")
+        audited(audit)
         shots(gallery, "gallery-vi-confidence-result")
         assert not sc.errors, sc.errors
     finally:
