@@ -216,6 +216,7 @@ def play(browser: Any, hub: Hub, shots: Any, lang: str, full: bool) -> None:
         # A secret vote (dismissal preset: at least two thirds of the seats).
         chair.locator("[data-testid=vote-preset]").select_option("dismissal")
         chair.locator("[data-testid=open-vote]").click()
+        confirm(chair)  # the motion has just passed: a second vote on it asks first
         expect(gallery.locator("[data-testid=g-ballots]")).to_have_text(w["ballots0"])
         vote_on(d1, "approve", w)
         expect(d1.locator("[data-testid=my-ballot]")).to_contain_text(w["approve"])

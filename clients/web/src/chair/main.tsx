@@ -10,9 +10,11 @@ import { DocViewer } from "../ui/docviewer";
 import { useKeys, useLive } from "../ui/hooks";
 import { RecordLinks } from "../ui/recordlinks";
 import { Session } from "../ui/session";
+import { ElectionResult } from "../ui/electionresult";
 import { ballotsOf, VoteResult } from "../ui/votepanel";
 import "./chair.css";
-import { VoteSetup } from "./votesetup";
+import { BallotSetup } from "./elections";
+import { revoteAsk } from "./votesetup";
 import { ChairVideo, remoteMembers, useChairMedia } from "./video";
 
 /** A command waiting for the chair's confirmation. */
@@ -331,7 +333,7 @@ function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn:
               <p class="vote-title">
                 <strong>{vote.title}</strong> · {t(`form.${vote.form}`)}
               </p>
-              <VoteResult vote={vote} />
+              {vote.kind === "motion" ? <VoteResult vote={vote} /> : <ElectionResult vote={vote} />}
               {vote.result?.roll_call && (
                 <details>
                   <summary>{t("web.vote.roll_call")}</summary>
@@ -345,13 +347,13 @@ function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn:
                 </details>
               )}
               {s.phase === "in_session" && (
-                <button type="button" onClick={() => run({ type: "vote.revote", vote: vote.id })}>
+                <button type="button" data-testid="revote" onClick={() => ask(revoteAsk(vote))}>
                   {t("web.vote.revote")}
                 </button>
               )}
             </div>
           )}
-          <VoteSetup s={s} run={run} />
+          <BallotSetup s={s} run={run} ask={ask} />
         </>
       )}
     </section>

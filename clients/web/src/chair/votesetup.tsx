@@ -3,9 +3,42 @@ import { useState } from "preact/hooks";
 import { optionName, t, thresholdWords } from "../lib/i18n";
 import { presentCount } from "../lib/reducer";
 import { needed, reachableNeeded } from "../lib/rules";
-import type { Base, Command, Comparison, Sitting, Threshold, VoteForm, VotePreset } from "../lib/types";
+import type { Base, Command, Comparison, Sitting, Threshold, Vote, VoteForm, VotePreset } from "../lib/types";
 
 type Run = (cmd: Command) => void;
+
+/** A command waiting for the chair's confirmation (the chair console's dialog). */
+export interface Ask {
+  title: string;
+  body?: string;
+  confirm: string;
+  cmd: Command;
+}
+
+/** The last vote on `motion` that passed, if any: another vote on it asks first. */
+export function passedVote(s: Sitting, motion: string): Vote | null {
+  let best: Vote | null = null;
+  for (const v of Object.values(s.votes))
+    if (v.motion === motion && v.status === "closed" && v.result?.passed && (!best || v.opened_at >= best.opened_at)) best = v;
+  return best;
+}
+
+/** "Biểu quyết lại" asks first: it opens a new vote (cancelling an open one). */
+export function revoteAsk(vote: Vote): Ask {
+  const passed = vote.kind === "motion" && vote.status === "closed" && !!vote.result?.passed;
+  const body = vote.status === "open" ? t("web.revote.body_open") : passed ? t("web.revote.body_passed") : t("web.revote.body");
+  return { title: t("web.revote.confirm", { title: vote.title }), body, confirm: t("web.vote.revote"), cmd: { type: "vote.revote", vote: vote.id } };
+}
+
+function passedAsk(vote: Vote, cmd: Command): Ask {
+  const o = vote.result?.outcomes[0];
+  return {
+    title: t("web.revote.passed_confirm"),
+    body: t("web.revote.passed_body", { title: vote.title, count: o?.approvals ?? 0, base_count: vote.result?.base_count ?? 0 }),
+    confirm: t("web.revote.open_again"),
+    cmd,
+  };
+}
 
 /** What the chair may change before opening a vote; it starts from the chosen preset. */
 interface Setup {
@@ -50,7 +83,7 @@ function openCommand(motion: string, preset: VotePreset, v: Setup): Command {
   return cmd;
 }
 
-export function VoteSetup({ s, run }: { s: Sitting; run: Run }) {
+export function VoteSetup({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) => void }) {
   const motions = Object.values(s.motions);
   const presets = Object.values(s.rules.presets);
   const [motion, setMotion] = useState(motions.find((m) => m.item === s.current_item)?.id ?? motions[0]?.id ?? "");
@@ -87,7 +120,10 @@ export function VoteSetup({ s, run }: { s: Sitting; run: Run }) {
       class="stack vote-setup"
       onSubmit={(e) => {
         e.preventDefault();
-        if (!refused && !tooFew) run(cmd);
+        if (refused || tooFew) return;
+        const passed = passedVote(s, motion);
+        if (passed) ask(passedAsk(passed, cmd));
+        else run(cmd);
       }}
     >
       <h3>{t("web.vote.setup")}</h3>

@@ -8,6 +8,7 @@ import { Countdown, Header, LinkBanner, Notices, PhaseChip, QuorumGauge, VoteClo
 import { DocViewer } from "../ui/docviewer";
 import { useLive } from "../ui/hooks";
 import { Session } from "../ui/session";
+import { ElectionResult } from "../ui/electionresult";
 import { VoteResult } from "../ui/votepanel";
 import { Ballot } from "../ui/ballot";
 import "./delegate.css";
@@ -105,11 +106,11 @@ function VotePanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string }
         <Ballot key={vote.id} s={s} conn={conn} me={me} vote={vote} />
       ) : (
         <>
-          <VoteResult vote={vote} />
+          {vote.kind === "motion" ? <VoteResult vote={vote} /> : <ElectionResult vote={vote} />}
           {own && (
             <p data-testid="my-ballot-after">
               {t("web.vote.your_ballot")}{" "}
-              <strong>{vote.questions.map((q) => optionName(own[q.id] ?? "")).join(", ")}</strong>
+              <strong>{vote.questions.map((q) => (vote.questions.length > 1 ? `${q.label}: ` : "") + optionName(own[q.id] ?? "")).join(", ")}</strong>
             </p>
           )}
         </>

@@ -7,6 +7,7 @@ import { Countdown, LangSwitch, LinkBanner, QuorumGauge, VoteClock } from "../ui
 import { DocViewer } from "../ui/docviewer";
 import { boot } from "../ui/boot";
 import { param, useLive } from "../ui/hooks";
+import { ElectionResult } from "../ui/electionresult";
 import { ballotsOf, VoteResult } from "../ui/votepanel";
 import "./gallery.css";
 import { FloorVideo, useGalleryMedia } from "./video";
@@ -85,7 +86,7 @@ function VoteArea({ s, conn }: { s: Sitting; conn: Connection }) {
         {t("web.vote.result")} · {t(`form.${vote.form}`)}
       </h2>
       <p class="g-vote-title">{vote.title}</p>
-      <VoteResult vote={vote} big />
+      {vote.kind === "motion" ? <VoteResult vote={vote} big /> : <ElectionResult vote={vote} big />}
     </section>
   );
 }

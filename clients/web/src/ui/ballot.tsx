@@ -3,11 +3,20 @@ import type { Connection } from "../lib/connection";
 import { optionName, t } from "../lib/i18n";
 import { isPresent } from "../lib/reducer";
 import type { Sitting, Vote } from "../lib/types";
+import { ElectionBallot } from "./electionballot";
 
 /** The ballot being filled: question → option. */
 type Draft = Record<string, string>;
 
-export function Ballot({ s, conn, me, vote }: { s: Sitting; conn: Connection; me: string; vote: Vote }) {
+type Props = { s: Sitting; conn: Connection; me: string; vote: Vote };
+
+/** A ballot for the vote: a motion's here, an election's or a confidence poll's in
+ * electionballot.tsx (a different component, so a new kind of vote starts a fresh draft). */
+export function Ballot(props: Props) {
+  return props.vote.kind === "motion" ? <MotionBallot {...props} /> : <ElectionBallot {...props} />;
+}
+
+function MotionBallot({ s, conn, me, vote }: Props) {
   const live = conn.live;
   const own = live.ballots[vote.id] ?? vote.ballots[me];
   const voted = vote.voted.includes(me) || !!own;
@@ -16,17 +25,10 @@ export function Ballot({ s, conn, me, vote }: { s: Sitting; conn: Connection; me
   const [sending, setSending] = useState(false);
   const [changing, setChanging] = useState(false);
   const present = isPresent(s, me);
-  const approvals = Object.values(draft).filter((o) => o === "approve").length;
-  const complete = vote.questions.every((q) => draft[q.id]);
-  const overLimit = vote.kind === "election" && approvals > vote.positions;
 
   const submit = async () => {
     setSending(true);
-    const cmd =
-      vote.kind === "motion"
-        ? { type: "vote.cast", vote: vote.id, choice: draft[vote.questions[0].id] }
-        : { type: "vote.cast", vote: vote.id, answers: draft };
-    const ack = await conn.run(cmd);
+    const ack = await conn.run({ type: "vote.cast", vote: vote.id, choice: draft[vote.questions[0].id] });
     setSending(false);
     setConfirming(false);
     if (ack) {
@@ -89,54 +91,22 @@ export function Ballot({ s, conn, me, vote }: { s: Sitting; conn: Connection; me
       </div>
     );
   }
-  if (vote.kind === "motion") {
-    const q = vote.questions[0].id;
-    return (
-      <div class="d-options" role="group" aria-label={vote.title}>
-        {vote.options.map((o) => (
-          <button
-            type="button"
-            class={`huge opt opt-${o}`}
-            data-testid={`vote-${o}`}
-            onClick={() => {
-              setDraft({ [q]: o });
-              setConfirming(true);
-            }}
-          >
-            {optionName(o)}
-          </button>
-        ))}
-      </div>
-    );
-  }
+  const q = vote.questions[0].id;
   return (
-    <div class="d-lines">
-      {vote.kind === "election" && (
-        <p class={overLimit ? "error" : "muted"} aria-live="polite">
-          {t("web.vote.positions", { positions: vote.positions, approvals })}
-        </p>
-      )}
-      {vote.questions.map((q) => (
-        <fieldset class="d-line" key={q.id}>
-          <legend>{q.label}</legend>
-          <div class="row">
-            {vote.options.map((o) => (
-              <button
-                type="button"
-                class={`big opt opt-${o}${draft[q.id] === o ? " on" : ""}`}
-                aria-pressed={draft[q.id] === o}
-                onClick={() => setDraft({ ...draft, [q.id]: o })}
-              >
-                {optionName(o)}
-              </button>
-            ))}
-          </div>
-        </fieldset>
+    <div class="d-options" role="group" aria-label={vote.title}>
+      {vote.options.map((o) => (
+        <button
+          type="button"
+          class={`huge opt opt-${o}`}
+          data-testid={`vote-${o}`}
+          onClick={() => {
+            setDraft({ [q]: o });
+            setConfirming(true);
+          }}
+        >
+          {optionName(o)}
+        </button>
       ))}
-      <button type="button" class="primary huge" disabled={!complete || overLimit} onClick={() => setConfirming(true)}>
-        {t("web.vote.review")}
-      </button>
     </div>
   );
 }
-
