@@ -46,6 +46,8 @@ def narrate(event: e.AnyEvent, after: Sitting, lang: str) -> list[str]:
             return [t("event.agenda.added", lang, title=shown.item.title)]
         case e.AgendaReordered():
             return [t("event.agenda.reordered", lang)]
+        case e.ItemRemoved():
+            return [t("event.agenda.removed", lang, motions=len(shown.motions))]
         case e.CurrentItemChanged():
             title = next(i.title for i in s.agenda if i.id == shown.item)
             return [t("event.agenda.current", lang, title=title)]
