@@ -10,6 +10,7 @@ import { useLive } from "../ui/hooks";
 import { Session } from "../ui/session";
 import { VoteResult } from "../ui/votepanel";
 import { Ballot } from "../ui/ballot";
+import { FloorNotices } from "../ui/notices";
 import "./delegate.css";
 import { DelegateVideo } from "./video";
 
@@ -211,6 +212,7 @@ function DelegateLive({ conn, me }: { conn: Connection; me: string }) {
         </section>
       </main>
       <Notices conn={conn} live={live} />
+      <FloorNotices conn={conn} />
     </>
   );
 }
