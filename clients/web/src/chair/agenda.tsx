@@ -249,7 +249,7 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
                 })
               }
             >
-              {t("web.agenda.remove")}
+              {t("web.agenda.remove_short")}
             </button>
           )}
         </span>
