@@ -301,13 +301,24 @@ def answer_round(s: Sitting, cmd: c.AnswerRound, ctx: Ctx) -> Decision:
     r = s.rounds.get(cmd.round)
     if r is None or r.answered:
         raise Refused("round.unknown", {"round": cmd.round})
-    return _start_turn(s, ctx, r.respondent, TurnKind.ANSWER, None, r.id, cmd.occupied)
+    started = _start_turn(s, ctx, r.respondent, TurnKind.ANSWER, None, r.id, cmd.occupied)
+    # The answer begins: questions still waiting are dropped, each member told why (after
+    # the turn, whose id depends on its place among the events).
+    return Decision((*started.events, *_questions_dropped(s, r.id)))
+
+
+def _questions_dropped(s: Sitting, round_id: RoundId) -> tuple[e.AnyEvent, ...]:
+    return tuple(
+        e.RequestWithdrawn(request=q.id, member=q.member, reason=Withdrawal.ROUND_CLOSED)
+        for q in s.queue
+        if q.round == round_id
+    )
 
 
 def close_round(s: Sitting, cmd: c.CloseRound, ctx: Ctx) -> Decision:
     if cmd.round not in s.rounds:
         raise Refused("round.unknown", {"round": cmd.round})
-    return Decision((e.RoundClosed(round=cmd.round),))
+    return Decision((*_questions_dropped(s, cmd.round), e.RoundClosed(round=cmd.round)))
 
 
 DECIDERS: dict[type[Any], Callable[[Sitting, Any, Ctx], Decision]] = {

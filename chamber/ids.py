@@ -137,3 +137,6 @@ class Withdrawal(StrEnum):
     MEMBER = "member"  # the member withdrew it
     CHAIR = "chair"  # the presiding officer withdrew it
     ITEM_CHANGED = "item_changed"  # the sitting moved to another agenda item
+    ROUND_CLOSED = (
+        "round_closed"  # a question left waiting when the answer began or the round closed
+    )

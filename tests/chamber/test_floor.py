@@ -364,8 +364,12 @@ def test_a_questioning_round(p: Play) -> None:
         p.do(c.EndTurn(turn=asked[-1]))
     assert p.s.rounds[rid].questions == tuple(asked)
     expected = turn(p, GUEST, TurnKind.ANSWER, 300, rid)
-    assert ev(p.do(c.AnswerRound(round=rid))) == [e.TurnStarted(turn=expected)]
-    # The answer has begun: no more questions; the one still waiting is dropped.
+    r7 = p.s.queue[0].id
+    assert ev(p.do(c.AnswerRound(round=rid))) == [
+        e.TurnStarted(turn=expected),
+        e.RequestWithdrawn(request=r7, member=m(7), reason=Withdrawal.ROUND_CLOSED),
+    ]
+    # The answer has begun: no more questions; the one still waiting is dropped, and told.
     assert p.s.rounds[rid].answered and p.s.queue == ()
     refused(p, lambda: p.do(c.AnswerRound(round=rid)), "round.unknown", {"round": rid})
     refused(
@@ -388,7 +392,11 @@ def test_closing_a_round_drops_the_pending_questions(p: Play) -> None:
     p.as_delegate(6, c.RequestFloor())  # not a question: stays
     p.do(c.GrantFloor(speaker=m(7), kind=TurnKind.QUESTION))  # directly, into the round
     assert p.s.rounds[rid].questions == (turn_of(p, 7),)
-    assert ev(p.do(c.CloseRound(round=rid))) == [e.RoundClosed(round=rid)]
+    r5 = p.s.queue[0].id
+    assert ev(p.do(c.CloseRound(round=rid))) == [
+        e.RequestWithdrawn(request=r5, member=m(5), reason=Withdrawal.ROUND_CLOSED),
+        e.RoundClosed(round=rid),
+    ]
     assert [r.member for r in p.s.queue] == [m(6)]
     assert p.s.rounds[rid].answered
     p.do(c.OpenRound(respondent=m(3)))  # a new round may open

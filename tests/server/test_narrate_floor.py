@@ -4,11 +4,11 @@ item was struck from the agenda."""
 from __future__ import annotations
 
 from chamber import commands as c
-from chamber.ids import DocHash, ItemId
+from chamber.ids import DocHash, ItemId, TurnKind
 from chamber.log import apply
 from chamber.model import Sitting
 from server.narrate import narrate
-from tests.chamber.play import Play
+from tests.chamber.play import Play, m
 
 BUDGET = ItemId("i-budget")
 
@@ -55,4 +55,15 @@ def test_a_removal_tells_how_many_motions_fell_with_the_item() -> None:
     p.do(c.RemoveItem(item=item))
     assert told(p, p.s.seq - 1, "vi") == [
         "Rút một nội dung khỏi chương trình, cùng 1 tờ trình chưa biểu quyết"
+    ]
+
+
+def test_a_question_dropped_when_the_answer_begins_is_told() -> None:
+    p = Play()
+    p.open_and_start(25)
+    p.do(c.OpenRound(respondent=m(2)))
+    p.as_delegate(5, c.RequestFloor(kind=TurnKind.QUESTION))
+    p.do(c.AnswerRound(round=next(iter(p.s.rounds))))
+    assert told(p, p.s.seq - 1, "vi") == [
+        "Câu hỏi đăng ký của Đại biểu 05 được hủy do phiên chất vấn chuyển sang trả lời"
     ]

@@ -212,7 +212,7 @@ export interface Sitting {
 }
 
 /** Why a request left the queue ungranted (chamber/ids.py Withdrawal). */
-export type Withdrawal = "member" | "chair" | "item_changed";
+export type Withdrawal = "member" | "chair" | "item_changed" | "round_closed";
 /** What giving the floor does to whoever is speaking (chamber/ids.py Occupied). */
 export type Occupied = "pause" | "second_mic";
 

@@ -1,6 +1,7 @@
 /** What the delegate is told when their request for the floor leaves the queue without
- * being granted: withdrawn by the chair, or dropped because the sitting moved to another
- * agenda item (`floor.withdrawn` says which). The notice stays until dismissed: a delegate
+ * being granted: withdrawn by the chair, dropped because the sitting moved to another
+ * agenda item, or a question dropped when the round's answer began or the round closed
+ * (`floor.withdrawn` says which). The notice stays until dismissed: a delegate
  * looking at a document must not miss it. */
 import { useEffect, useState } from "preact/hooks";
 import type { Connection } from "../lib/connection";
@@ -25,12 +26,9 @@ export function FloorNotices({ conn }: { conn: Connection }) {
         for (const item of f.events) {
           const ev = item.event;
           if (ev.type !== "floor.withdrawn" || ev.member !== me) continue;
-          if (ev.reason !== "chair" && ev.reason !== "item_changed") continue;
+          if (ev.reason == null || ev.reason === "member") continue; // their own doing
           const title = s?.agenda.find((i) => i.id === s.current_item)?.title ?? "";
-          fresh.push({
-            id: `${item.seq}`,
-            text: ev.reason === "chair" ? t("web.notice.withdrawn_by_chair") : t("web.notice.item_changed", { title }),
-          });
+          fresh.push({ id: `${item.seq}`, text: t(`web.notice.${ev.reason}`, { title }) });
         }
         if (fresh.length) setNotices((old) => [...old.filter((n) => !fresh.some((x) => x.id === n.id)), ...fresh].slice(-3));
       }),
