@@ -207,6 +207,18 @@ def test_agenda_motions_and_the_floor_from_the_chair_console(
         # Resumed with the time they had left (less what passed since the resume).
         assert 0 <= seconds(held) - seconds(before) <= 10 * SCALE, (held, before)
         expect(guest_clock).not_to_have_text(before)
+        # A second microphone, opened deliberately: both speak.
+        who.select_option(D2)  # a member, by id
+        chair.locator("[data-testid=give-kind]").select_option("debate_reply")
+        chair.locator("[data-testid=give-submit]").click()
+        dialog.locator("[data-testid=occupied-second-mic]").click()
+        expect(chair.locator("[data-testid=turn][data-status=speaking]")).to_have_count(2)
+        second = chair.locator("[data-testid=turn]").filter(has_text=D2_NAME)
+        expect(second).to_contain_text("Tranh luận")
+        second.locator("[data-testid=end-turn]").click()
+        confirm(chair)
+        expect(chair.locator("[data-testid=turn]")).to_have_count(1)
+        chair.locator("[data-testid=next-speaker]").focus()
         chair.keyboard.press("p")  # P pauses the speaking turn, the guest's
         expect(chair.locator("[data-testid=turn][data-status=paused]")).to_contain_text(GUEST_NAME)
 
