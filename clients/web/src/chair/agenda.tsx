@@ -19,11 +19,13 @@ export interface Ask {
 /** The first characters of a document's SHA-256: enough to tell versions apart aloud. */
 export const hashPrefix = (hash: string | null | undefined): string => (hash ?? "").slice(0, 8);
 
-/** The version of a motion's text a vote is bound to: "bản 2 · 3fa9c1d0". */
-export function TextVersion({ vote }: { vote: Vote }) {
+/** The version of a motion's text a vote is bound to: "bản 2 · 3fa9c1d0" (after a "· "
+ * when `sep`); nothing for an election or a confidence poll. */
+export function TextVersion({ vote, sep }: { vote: Vote; sep?: boolean }) {
   if (vote.text_hash == null) return null;
   return (
     <span class="text-version" data-testid="vote-text-version" title={vote.text_hash}>
+      {sep && "· "}
       {t("web.motion.version", { version: vote.text_version ?? 1 })} · <code>{hashPrefix(vote.text_hash)}</code>
     </span>
   );

@@ -10,7 +10,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Connection } from "../lib/connection";
 import type { MediaState } from "../lib/media";
 import { t } from "../lib/i18n";
-import { activeTurns, isPresent, itemQueue, memberName } from "../lib/reducer";
+import { activeTurns, itemQueue, memberName } from "../lib/reducer";
 import type { Command, Occupied, Sitting, Turn, TurnKind } from "../lib/types";
 import { Countdown } from "../ui/common";
 import { useKeys } from "../ui/hooks";
@@ -132,7 +132,12 @@ function GiveFloor({ s, run, give, rooms, remote }: { s: Sitting; run: Run; give
   const kinds = DIRECT_KINDS.filter((k) => k !== "question" || round);
   const limit = minutes.trim() ? Math.round(Number(minutes) * 60) : null;
   const badLimit = limit !== null && !(limit > 0 && limit <= MAX_LIMIT_MIN * 60);
-  const presence = (id: string) => (remote.has(id) ? ` (${t("web.give.remote")})` : s.attendance[id] === "remote" ? ` (${t("presence.remote")})` : isPresent(s, id) ? "" : ` (${t(`presence.${s.attendance[id] ?? "absent"}`)})`);
+  /** Beside a member's name: on a video link now, or their presence unless in the hall. */
+  const presence = (id: string): string => {
+    if (remote.has(id)) return ` (${t("web.give.remote")})`;
+    const p = s.attendance[id] ?? "absent";
+    return p === "in_hall" ? "" : ` (${t(`presence.${p}`)})`;
+  };
   return (
     <div class="give-floor">
       <h3 id="c-give">{t("web.give.title")}</h3>

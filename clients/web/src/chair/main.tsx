@@ -100,7 +100,7 @@ function OpenVotePanel({ s, vote, live, conn, ask }: { s: Sitting; vote: Vote; l
   return (
     <div class="stack" aria-live="polite">
       <p class="vote-title">
-        <strong>{vote.title}</strong> · {t(`form.${vote.form}`)} <TextVersion vote={vote} /> <VoteClock vote={vote} conn={conn} />
+        <strong>{vote.title}</strong> · {t(`form.${vote.form}`)} <TextVersion vote={vote} sep /> <VoteClock vote={vote} conn={conn} />
       </p>
       <p class="big-number" data-testid="c-ballots">
         {t("web.vote.ballots_of_present", { ballots, present })}
@@ -156,7 +156,7 @@ function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn:
           {vote && (
             <div class="last-vote">
               <p class="vote-title">
-                <strong>{vote.title}</strong> · {t(`form.${vote.form}`)} <TextVersion vote={vote} />
+                <strong>{vote.title}</strong> · {t(`form.${vote.form}`)} <TextVersion vote={vote} sep />
               </p>
               <VoteResult vote={vote} />
               {vote.result?.roll_call && (
