@@ -53,6 +53,19 @@ def _current(s: Sitting, ev: e.CurrentItemChanged, at: int) -> Sitting:
     return replace(s, current_item=ev.item)
 
 
+def _item_removed(s: Sitting, ev: e.ItemRemoved, at: int) -> Sitting:
+    fallen = set(ev.motions)
+    return replace(
+        s,
+        agenda=tuple(i for i in s.agenda if i.id != ev.item),
+        queue=tuple(r for r in s.queue if r.item != ev.item),
+        motions={k: m for k, m in s.motions.items() if k not in fallen},
+        documents={
+            h: replace(d, item=None) if d.item == ev.item else d for h, d in s.documents.items()
+        },
+    )
+
+
 def _guest(s: Sitting, ev: e.GuestAdded, at: int) -> Sitting:
     return replace(s, guests={**s.guests, ev.guest.id: ev.guest})
 
@@ -62,7 +75,11 @@ def _presence(s: Sitting, ev: e.PresenceChanged, at: int) -> Sitting:
 
 
 def _requested(s: Sitting, ev: e.FloorRequested, at: int) -> Sitting:
-    return replace(s, queue=(*s.queue, ev.request))
+    if ev.position is None:
+        return replace(s, queue=(*s.queue, ev.request))
+    queue = list(s.queue)
+    queue.insert(ev.position, ev.request)
+    return replace(s, queue=tuple(queue))
 
 
 def _withdrawn(s: Sitting, ev: e.RequestWithdrawn, at: int) -> Sitting:
@@ -221,6 +238,7 @@ APPLIERS: dict[type[Any], Callable[[Sitting, Any, int], Sitting]] = {
     e.ItemAdded: _item_added,
     e.AgendaReordered: _reordered,
     e.CurrentItemChanged: _current,
+    e.ItemRemoved: _item_removed,
     e.GuestAdded: _guest,
     e.PresenceChanged: _presence,
     e.FloorRequested: _requested,

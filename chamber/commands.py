@@ -16,6 +16,7 @@ from chamber.ids import (
     ItemId,
     MemberId,
     MotionId,
+    Occupied,
     RequestId,
     Role,
     RoundId,
@@ -100,6 +101,13 @@ class MoveToItem(Command, frozen=True, tag="agenda.move"):
     item: ItemId
 
 
+class RemoveItem(Command, frozen=True, tag="agenda.remove"):
+    """Strike an item from the agenda: never the current one, nor one with a record
+    (speeches, questioning rounds, votes on its motions)."""
+
+    item: ItemId
+
+
 class AddGuest(Command, frozen=True, tag="roster.add_guest"):
     guest: Guest
 
@@ -137,15 +145,19 @@ class WithdrawRequest(Command, frozen=True, tag="floor.withdraw"):
 
 
 class GrantFloor(Command, frozen=True, tag="floor.grant"):
-    """Grant a queued request, or give the floor directly to a member or guest."""
+    """Grant a queued request, or give the floor directly to a member or guest (a room
+    linked by video is a guest under its own id). ``limit_s`` overrides the rules' limit
+    for the kind; ``occupied`` says what becomes of whoever is speaking."""
 
     request: RequestId | None = None
     speaker: MemberId | None = None
     kind: TurnKind = TurnKind.CONTRIBUTION
+    limit_s: Small | None = None
+    occupied: Occupied | None = None
 
 
 class GrantNext(Command, frozen=True, tag="floor.next"):
-    pass
+    occupied: Occupied | None = None
 
 
 class EndTurn(Command, frozen=True, tag="floor.end"):
@@ -158,6 +170,7 @@ class PauseTurn(Command, frozen=True, tag="floor.pause"):
 
 class ResumeTurn(Command, frozen=True, tag="floor.resume"):
     turn: TurnId
+    occupied: Occupied | None = None
 
 
 class ExtendTurn(Command, frozen=True, tag="floor.extend"):
@@ -177,6 +190,7 @@ class OpenRound(Command, frozen=True, tag="floor.round_open"):
 
 class AnswerRound(Command, frozen=True, tag="floor.round_answer"):
     round: RoundId
+    occupied: Occupied | None = None
 
 
 class CloseRound(Command, frozen=True, tag="floor.round_close"):
@@ -278,6 +292,7 @@ AnyCommand = (
     | AddItem
     | ReorderAgenda
     | MoveToItem
+    | RemoveItem
     | AddGuest
     | CheckIn
     | JoinRemote

@@ -21,6 +21,7 @@ from chamber.ids import (
     RoundId,
     TurnId,
     VoteId,
+    Withdrawal,
 )
 from chamber.model import (
     AgendaItem,
@@ -68,6 +69,14 @@ class CurrentItemChanged(Event, frozen=True, tag="agenda.current"):
     item: ItemId
 
 
+class ItemRemoved(Event, frozen=True, tag="agenda.removed"):
+    """An item struck from the agenda. ``motions`` are its motions, never voted on, that
+    fall with it; its documents stay with the sitting, no longer filed under it."""
+
+    item: ItemId
+    motions: tuple[MotionId, ...] = ()
+
+
 class GuestAdded(Event, frozen=True, tag="roster.guest_added"):
     guest: Guest
 
@@ -78,13 +87,20 @@ class PresenceChanged(Event, frozen=True, tag="attendance.changed"):
     note: str = ""
 
 
-class FloorRequested(Event, frozen=True, tag="floor.requested"):
+# Fields added after logs were first written are left out of the canonical encoding while
+# they hold their default (``omit_defaults``), so an older record re-encodes to the bytes
+# it was hashed as.
+
+
+class FloorRequested(Event, frozen=True, tag="floor.requested", omit_defaults=True):
     request: Request
+    position: int | None = None  # where it joins the queue (a point of order); None: last
 
 
-class RequestWithdrawn(Event, frozen=True, tag="floor.withdrawn"):
+class RequestWithdrawn(Event, frozen=True, tag="floor.withdrawn", omit_defaults=True):
     request: RequestId
     member: MemberId
+    reason: Withdrawal | None = None  # None in records written before it was said
 
 
 class TurnStarted(Event, frozen=True, tag="turn.started"):
@@ -176,6 +192,7 @@ AnyEvent = (
     | ItemAdded
     | AgendaReordered
     | CurrentItemChanged
+    | ItemRemoved
     | GuestAdded
     | PresenceChanged
     | FloorRequested

@@ -5,6 +5,17 @@ A turn's state machine, in one table::
     granted ──► speaking ──pause──► paused ──resume──► speaking
                    │  ▲ extend          │ extend
                    └──┴─ end / expire ──┴─ end  ──► (ended: accumulated speaking time)
+
+One speaker at a time: giving the floor (or resuming a paused turn) while someone speaks is
+refused (``floor.occupied``) unless the command says what becomes of the speaker: paused
+(a point of order interrupts; the chair resumes the speaker afterwards) or joined by a
+second microphone, opened deliberately and bounded by ``rules.max_open_mics``. A paused
+turn holds no open microphone.
+
+The queue: a point of order goes before every other kind of request of its item (after the
+points of order already waiting); a request leaves the queue when granted, withdrawn by its
+member or the chair, or when the sitting moves to another item (``floor.withdrawn`` says
+which).
 """
 
 from __future__ import annotations
@@ -21,11 +32,13 @@ from chamber.ids import (
     PRESIDING,
     ItemId,
     MemberId,
+    Occupied,
     RequestId,
     RoundId,
     TurnId,
     TurnKind,
     TurnStatus,
+    Withdrawal,
 )
 from chamber.model import QuestionRound, Request, Sitting, Turn
 
@@ -36,6 +49,8 @@ TURN_TRANSITIONS: dict[TurnStatus, frozenset[str]] = {
 }
 REQUESTABLE = frozenset(TurnKind) - {TurnKind.ANSWER}
 MAX_EXTENSION_S = 3600
+#: The longest turn the chair may set when giving the floor (a report to the council).
+MAX_TURN_S = 4 * 3600
 
 
 def speech_key(item: ItemId, member: MemberId, kind: TurnKind) -> str:
@@ -78,7 +93,17 @@ def request_floor(s: Sitting, cmd: c.RequestFloor, ctx: Ctx) -> Decision:
         round=round_id,
         note=cmd.note,
     )
-    return Decision((e.FloorRequested(request=request),))
+    return Decision((e.FloorRequested(request=request, position=_position(s, request)),))
+
+
+def _position(s: Sitting, request: Request) -> int | None:
+    """Where a request joins the queue: a point of order before the first request of its
+    item that is not one; anything else (or a point of order with none such) at the end."""
+    if request.kind is TurnKind.POINT_OF_ORDER:
+        for index, waiting in enumerate(s.queue):
+            if waiting.item == request.item and waiting.kind is not TurnKind.POINT_OF_ORDER:
+                return index
+    return None
 
 
 def withdraw(s: Sitting, cmd: c.WithdrawRequest, ctx: Ctx) -> Decision:
@@ -87,7 +112,32 @@ def withdraw(s: Sitting, cmd: c.WithdrawRequest, ctx: Ctx) -> Decision:
         raise Refused("floor.no_request", {"request": cmd.request})
     if request.member != ctx.actor and ctx.role not in PRESIDING:
         raise NotPermitted("floor.withdraw", ctx.role.value, "request of another member")
-    return Decision((e.RequestWithdrawn(request=request.id, member=request.member),))
+    by = Withdrawal.MEMBER if request.member == ctx.actor else Withdrawal.CHAIR
+    return Decision((e.RequestWithdrawn(request=request.id, member=request.member, reason=by),))
+
+
+def _make_room(s: Sitting, ctx: Ctx, occupied: Occupied | None) -> tuple[e.AnyEvent, ...]:
+    """One speaker at a time: what happens to whoever speaks before another turn runs.
+    Nobody speaking: nothing. Otherwise refused unless the chair said what to do: pause
+    the speakers (they resume later), or open a second microphone within the limit."""
+    speaking = [t for t in s.turns.values() if t.status is TurnStatus.SPEAKING]
+    if not speaking:
+        return ()
+    if occupied is None:
+        first = speaking[0]
+        raise Refused("floor.occupied", {"speaker": first.speaker, "turn": first.id})
+    if occupied is Occupied.PAUSE:
+        return tuple(
+            e.TurnPaused(
+                turn=t.id,
+                elapsed_ms=_elapsed(t, ctx.now),
+                remaining_ms=max(0, (t.deadline or ctx.now) - ctx.now),
+            )
+            for t in speaking
+        )
+    if len(speaking) >= s.rules.max_open_mics:
+        raise Refused("floor.mics_full", {"limit": s.rules.max_open_mics})
+    return ()
 
 
 def _start_turn(
@@ -97,18 +147,22 @@ def _start_turn(
     kind: TurnKind,
     request: RequestId | None,
     round_id: RoundId | None,
+    occupied: Occupied | None = None,
+    limit_s: int | None = None,
 ) -> Decision:
     item = _current_item(s)
     if speaker not in s.roster and speaker not in s.guests:
         raise Refused("member.unknown", {"member": speaker})
     if any(t.speaker == speaker for t in s.turns.values()):
         raise Refused("floor.already_speaking", {"member": speaker})
-    if len(s.turns) >= s.rules.max_open_mics:
-        raise Refused("floor.mics_full", {"limit": s.rules.max_open_mics})
-    earlier = s.speeches.get(speech_key(item, speaker, kind), 0)
-    limit_ms = s.rules.speaking.limit_s(kind, earlier) * 1000
+    if limit_s is not None and not 0 < limit_s <= MAX_TURN_S:
+        raise Refused("floor.bad_limit", {"seconds": limit_s, "max": MAX_TURN_S})
+    room = _make_room(s, ctx, occupied)
+    if limit_s is None:
+        limit_s = s.rules.speaking.limit_s(kind, s.speeches.get(speech_key(item, speaker, kind), 0))
+    limit_ms = limit_s * 1000
     turn = Turn(
-        id=TurnId(new_id(s, "t")),
+        id=TurnId(new_id(s, "t", len(room))),
         speaker=speaker,
         kind=kind,
         item=item,
@@ -121,7 +175,7 @@ def _start_turn(
         remaining_ms=limit_ms,
         round=round_id,
     )
-    return Decision((e.TurnStarted(turn=turn, request=request),))
+    return Decision((*room, e.TurnStarted(turn=turn, request=request)))
 
 
 def grant(s: Sitting, cmd: c.GrantFloor, ctx: Ctx) -> Decision:
@@ -130,7 +184,16 @@ def grant(s: Sitting, cmd: c.GrantFloor, ctx: Ctx) -> Decision:
         request = next((r for r in s.queue if r.id == cmd.request), None)
         if request is None:
             raise Refused("floor.no_request", {"request": cmd.request})
-        return _start_turn(s, ctx, request.member, request.kind, request.id, request.round)
+        return _start_turn(
+            s,
+            ctx,
+            request.member,
+            request.kind,
+            request.id,
+            request.round,
+            cmd.occupied,
+            cmd.limit_s,
+        )
     if cmd.speaker is None:
         raise Refused("floor.no_speaker")
     round_id: RoundId | None = None
@@ -141,7 +204,7 @@ def grant(s: Sitting, cmd: c.GrantFloor, ctx: Ctx) -> Decision:
         round_id = open_round.id
     elif cmd.kind is TurnKind.ANSWER:
         raise Refused("floor.kind_not_requestable", {"kind": cmd.kind.value})
-    return _start_turn(s, ctx, cmd.speaker, cmd.kind, None, round_id)
+    return _start_turn(s, ctx, cmd.speaker, cmd.kind, None, round_id, cmd.occupied, cmd.limit_s)
 
 
 def grant_next(s: Sitting, cmd: c.GrantNext, ctx: Ctx) -> Decision:
@@ -149,7 +212,7 @@ def grant_next(s: Sitting, cmd: c.GrantNext, ctx: Ctx) -> Decision:
     if not queue:
         raise Refused("floor.queue_empty")
     first = queue[0]
-    return _start_turn(s, ctx, first.member, first.kind, first.id, first.round)
+    return _start_turn(s, ctx, first.member, first.kind, first.id, first.round, cmd.occupied)
 
 
 def _turn(s: Sitting, turn_id: TurnId, command: str) -> Turn:
@@ -205,7 +268,8 @@ def pause(s: Sitting, cmd: c.PauseTurn, ctx: Ctx) -> Decision:
 
 def resume(s: Sitting, cmd: c.ResumeTurn, ctx: Ctx) -> Decision:
     turn = _turn(s, cmd.turn, "floor.resume")
-    return Decision((e.TurnResumed(turn=turn.id, deadline=ctx.now + turn.remaining_ms),))
+    room = _make_room(s, ctx, cmd.occupied)
+    return Decision((*room, e.TurnResumed(turn=turn.id, deadline=ctx.now + turn.remaining_ms)))
 
 
 def extend(s: Sitting, cmd: c.ExtendTurn, ctx: Ctx) -> Decision:
@@ -237,13 +301,24 @@ def answer_round(s: Sitting, cmd: c.AnswerRound, ctx: Ctx) -> Decision:
     r = s.rounds.get(cmd.round)
     if r is None or r.answered:
         raise Refused("round.unknown", {"round": cmd.round})
-    return _start_turn(s, ctx, r.respondent, TurnKind.ANSWER, None, r.id)
+    started = _start_turn(s, ctx, r.respondent, TurnKind.ANSWER, None, r.id, cmd.occupied)
+    # The answer begins: questions still waiting are dropped, each member told why (after
+    # the turn, whose id depends on its place among the events).
+    return Decision((*started.events, *_questions_dropped(s, r.id)))
+
+
+def _questions_dropped(s: Sitting, round_id: RoundId) -> tuple[e.AnyEvent, ...]:
+    return tuple(
+        e.RequestWithdrawn(request=q.id, member=q.member, reason=Withdrawal.ROUND_CLOSED)
+        for q in s.queue
+        if q.round == round_id
+    )
 
 
 def close_round(s: Sitting, cmd: c.CloseRound, ctx: Ctx) -> Decision:
     if cmd.round not in s.rounds:
         raise Refused("round.unknown", {"round": cmd.round})
-    return Decision((e.RoundClosed(round=cmd.round),))
+    return Decision((*_questions_dropped(s, cmd.round), e.RoundClosed(round=cmd.round)))
 
 
 DECIDERS: dict[type[Any], Callable[[Sitting, Any, Ctx], Decision]] = {

@@ -121,3 +121,22 @@ STRIKE = "strike"  # gạch tên (election)
 HIGH = "high"  # tín nhiệm cao
 CONFIDENT = "confident"  # tín nhiệm
 LOW = "low"  # tín nhiệm thấp
+
+
+class Occupied(StrEnum):
+    """What giving the floor does to whoever is speaking: one speaker at a time, unless the
+    chair says otherwise (``floor.occupied`` is refused without it)."""
+
+    PAUSE = "pause"  # a point of order interrupts: the speaker is paused, resumed afterwards
+    SECOND_MIC = "second_mic"  # both speak: a second microphone, opened deliberately
+
+
+class Withdrawal(StrEnum):
+    """Why a request for the floor left the queue without being granted."""
+
+    MEMBER = "member"  # the member withdrew it
+    CHAIR = "chair"  # the presiding officer withdrew it
+    ITEM_CHANGED = "item_changed"  # the sitting moved to another agenda item
+    ROUND_CLOSED = (
+        "round_closed"  # a question left waiting when the answer began or the round closed
+    )

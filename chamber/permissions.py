@@ -48,6 +48,7 @@ PERMISSIONS: dict[str, Permit] = {
     "agenda.add": _p(PRESIDE | {S, OP}, NOT_CLOSED),
     "agenda.reorder": _p(PRESIDE | {S, OP}, NOT_CLOSED),
     "agenda.move": _p(PRESIDE, UNDER_WAY),
+    "agenda.remove": _p(PRESIDE | {S, OP}, NOT_CLOSED),
     "roster.add_guest": _p(PRESIDE | {S, OP}, NOT_CLOSED),
     "attendance.check_in": _p(MEMBERS | CLERKS, NOT_CLOSED),
     "attendance.join_remote": _p(MEMBERS | CLERKS, NOT_CLOSED),

@@ -20,6 +20,7 @@ from chamber.ids import (
     Presence,
     TurnStatus,
     VoteStatus,
+    Withdrawal,
 )
 from chamber.limits import AGENDA_MAX, GUESTS_MAX
 from chamber.model import AgendaItem, Document, Motion, Sitting
@@ -124,7 +125,29 @@ def move(s: Sitting, cmd: c.MoveToItem, ctx: Ctx) -> Decision:
         raise Refused("agenda.unknown_item", {"item": cmd.item})
     if s.current_item == cmd.item:
         return NOTHING
-    return Decision((e.CurrentItemChanged(item=cmd.item),))
+    # Requests are for the item under discussion: leaving it drops its queue, and each
+    # member is told why their request went.
+    dropped = tuple(
+        e.RequestWithdrawn(request=r.id, member=r.member, reason=Withdrawal.ITEM_CHANGED)
+        for r in s.queue
+        if r.item == s.current_item
+    )
+    return Decision((*dropped, e.CurrentItemChanged(item=cmd.item)))
+
+
+def remove_item(s: Sitting, cmd: c.RemoveItem, ctx: Ctx) -> Decision:
+    """Strike an item that has no record yet. Its motions (none voted on) fall with it."""
+    if all(i.id != cmd.item for i in s.agenda):
+        raise Refused("agenda.unknown_item", {"item": cmd.item})
+    if s.current_item == cmd.item:
+        raise Refused("agenda.remove_current", {"item": cmd.item})
+    spoken = any(key.split("|", 1)[0] == cmd.item for key in s.speeches)
+    if spoken or any(r.item == cmd.item for r in s.rounds.values()):
+        raise Refused("agenda.item_has_speeches", {"item": cmd.item})
+    motions = tuple(m.id for m in s.motions.values() if m.item == cmd.item)
+    if any(v.motion in motions for v in s.votes.values()):
+        raise Refused("agenda.item_has_votes", {"item": cmd.item})
+    return Decision((e.ItemRemoved(item=cmd.item, motions=motions),))
 
 
 def add_guest(s: Sitting, cmd: c.AddGuest, ctx: Ctx) -> Decision:
@@ -213,6 +236,8 @@ def stop_presenting(s: Sitting, cmd: c.StopPresenting, ctx: Ctx) -> Decision:
 def propose_motion(s: Sitting, cmd: c.ProposeMotion, ctx: Ctx) -> Decision:
     doc = _document(s, cmd.doc)
     item = cmd.item if cmd.item is not None else s.current_item
+    if item is not None and all(i.id != item for i in s.agenda):
+        raise Refused("agenda.unknown_item", {"item": item})
     motion = Motion(
         id=MotionId(new_id(s, "mo")),
         item=item,
@@ -245,6 +270,7 @@ DECIDERS: dict[type[Any], Callable[[Sitting, Any, Ctx], Decision]] = {
     c.AddItem: add_item,
     c.ReorderAgenda: reorder,
     c.MoveToItem: move,
+    c.RemoveItem: remove_item,
     c.AddGuest: add_guest,
     c.CheckIn: check_in,
     c.JoinRemote: join_remote,

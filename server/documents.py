@@ -11,16 +11,18 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from chamber import commands as c
-from chamber.ids import DocHash, ItemId, Role
+from chamber.ids import DocHash, ItemId, MemberId, Role
+from chamber.model import Sitting
 from server import doctypes
+from server.auth import Principal
 from server.http_base import (
     FORM_BODY,
     ApiError,
     Services,
     bounded,
     lang_of,
-    operator,
     outcome_json,
+    principal,
     reply,
 )
 from server.registry import NotFound
@@ -29,10 +31,11 @@ from server.registry import NotFound
 async def upload_document(request: Request, s: Services) -> Response:
     too_large = ApiError(413, "doc.too_large", limit=s.max_upload_bytes)
     request = bounded(request, s.max_upload_bytes + FORM_BODY, too_large)  # first
-    await operator(request, s)
+    who = await principal(request, s)
     sitting = request.path_params["sitting"]
     state = (await s.hub.sequencer(sitting)).state  # UnknownSitting (404) before any work
     assert state is not None
+    actor, role = uploader(who, state)
     async with request.form(max_files=1, max_fields=8, max_part_size=FORM_BODY) as form:
         upload = form.get("file")  # its spooled copy is closed when the block ends
         if upload is None or isinstance(upload, str):
@@ -61,12 +64,29 @@ async def upload_document(request: Request, s: Services) -> Response:
         item=ItemId(str(item)) if item else None,
         supersedes=DocHash(str(supersedes)) if supersedes else None,
     )
-    outcome = await s.hub.submit(sitting, cmd, None, Role.OPERATOR, None)
+    outcome = await s.hub.submit(sitting, cmd, actor, role, None)
     if not outcome.answer.ok and outcome.answer.code != "doc.exists":
         if created:  # nothing refers to the bytes this request stored: they go again
             await asyncio.to_thread((s.documents / digest).unlink, True)
         return outcome_json(outcome, lang_of(request))
     return reply({"hash": digest, "pages": pages, "media_type": media_type}, 201)
+
+
+#: Members who may file a document in their sitting, in the order their role is taken.
+CLERK_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARY)
+
+
+def uploader(who: Principal, state: Sitting) -> tuple[MemberId | None, Role]:
+    """Who registers an upload, and in which role: an operator, or the chair, a vice-chair
+    or the secretary of the sitting (the chair files an amended text from the console)."""
+    if who.kind == "operator":
+        return None, Role.OPERATOR
+    member = state.member(MemberId(who.id)) if who.kind == "member" else None
+    if member is not None and who.council == state.council.id:
+        for role in CLERK_ROLES:
+            if role in member.roles:
+                return member.id, role
+    raise ApiError(403, "auth.operator_only")
 
 
 async def store_document(s: Services, data: bytes) -> tuple[str, bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chamber import events as e
+from chamber.ids import Withdrawal
 from chamber.model import Sitting
 from chamber.projection import Audience, project_event
 from server.i18n import t
@@ -46,6 +47,9 @@ def narrate(event: e.AnyEvent, after: Sitting, lang: str) -> list[str]:
             return [t("event.agenda.added", lang, title=shown.item.title)]
         case e.AgendaReordered():
             return [t("event.agenda.reordered", lang)]
+        case e.ItemRemoved():
+            key = "event.agenda.removed_motions" if shown.motions else "event.agenda.removed"
+            return [t(key, lang, motions=len(shown.motions))]
         case e.CurrentItemChanged():
             title = next(i.title for i in s.agenda if i.id == shown.item)
             return [t("event.agenda.current", lang, title=title)]
@@ -67,7 +71,10 @@ def narrate(event: e.AnyEvent, after: Sitting, lang: str) -> list[str]:
             kind = t(f"turn.{shown.request.kind.value}", lang).lower()
             return [t("event.floor.requested", lang, name=n(s, shown.request.member), kind=kind)]
         case e.RequestWithdrawn():
-            return [t("event.floor.withdrawn", lang, name=n(s, shown.member))]
+            key = "event.floor.withdrawn"
+            if shown.reason is not None and shown.reason is not Withdrawal.MEMBER:
+                key = f"event.floor.withdrawn.{shown.reason.value}"
+            return [t(key, lang, name=n(s, shown.member))]
         case e.TurnStarted():
             turn = shown.turn
             kind = t(f"turn.{turn.kind.value}", lang).lower()

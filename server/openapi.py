@@ -289,8 +289,10 @@ OPS: tuple[Op, ...] = (
     Op("get", "/api/sittings/{sitting}/votes.csv",
        "Open data: one row per vote event, UTF-8 with a BOM, with the log's head hash", "none",
        (200, "csv"), (404,)),
-    Op("post", "/api/sittings/{sitting}/documents", "Upload and register a document",
-       "operator", (201, StoredDocument), (400, *OPERATOR, 404, 409, 413, 415, 422), Upload),
+    Op("post", "/api/sittings/{sitting}/documents",
+       "Upload and register a document (an operator, or the sitting's chair, vice-chair or"
+       " secretary)",
+       "any", (201, StoredDocument), (400, *OPERATOR, 404, 409, 413, 415, 422), Upload),
     Op("get", "/api/documents/{digest}", "A document's bytes, by SHA-256", "none",
        (200, "document"), (404,)),
     Op("get", "/api/councils", "Every council", "operator", (200, list[CouncilRow]), OPERATOR),

@@ -10,7 +10,18 @@ from msgspec.structs import replace
 from chamber import ChamberError
 from chamber import commands as c
 from chamber import events as e
-from chamber.ids import ItemId, MemberId, RequestId, Role, RoundId, TurnId, TurnKind, TurnStatus
+from chamber.ids import (
+    ItemId,
+    MemberId,
+    Occupied,
+    RequestId,
+    Role,
+    RoundId,
+    TurnId,
+    TurnKind,
+    TurnStatus,
+    Withdrawal,
+)
 from chamber.model import Guest, Request, Turn
 from chamber.rules import Rules
 from tests.chamber.play import Play, m
@@ -121,9 +132,11 @@ def test_withdraw_by_the_member_or_the_chair(p: Play) -> None:
     p.as_delegate(6, c.RequestFloor())
     r5, r6 = (r.id for r in p.s.queue)
     assert ev(p.as_delegate(5, c.WithdrawRequest(request=r5))) == [
-        e.RequestWithdrawn(request=r5, member=m(5))
+        e.RequestWithdrawn(request=r5, member=m(5), reason=Withdrawal.MEMBER)
     ]
-    assert ev(p.do(c.WithdrawRequest(request=r6))) == [e.RequestWithdrawn(request=r6, member=m(6))]
+    assert ev(p.do(c.WithdrawRequest(request=r6))) == [
+        e.RequestWithdrawn(request=r6, member=m(6), reason=Withdrawal.CHAIR)
+    ]
     assert p.s.queue == ()
     refused(
         p,
@@ -140,14 +153,11 @@ def test_grant_in_any_order_then_next_takes_the_first_of_the_current_item(p: Pla
     expected = turn(p, m(7), TurnKind.CONTRIBUTION, 420)
     assert ev(p.do(c.GrantFloor(request=r7))) == [e.TurnStarted(turn=expected, request=r7)]
     assert [r.id for r in p.s.queue] == [r5, r6]
-    p.do(c.MoveToItem(item=BUDGET))
-    p.as_delegate(8, c.RequestFloor())  # queued on the budget item
-    p.do(c.MoveToItem(item=REPORT))
+    p.do(c.EndTurn(turn=expected.id))
     started = ev(p.do(c.GrantNext()))[0]
     assert isinstance(started, e.TurnStarted)
     assert (started.turn.speaker, started.request) == (m(5), r5)
     assert [r.member for r in p.s.item_queue()] == [m(6)]
-    assert [r.member for r in p.s.item_queue(BUDGET)] == [m(8)]
 
 
 @pytest.mark.parametrize(
@@ -174,19 +184,34 @@ def test_floor_refusals(p: Play, cmd: c.AnyCommand, code: str, params: dict) -> 
     refused(p, lambda: p.do(cmd), code, params)
 
 
-def test_open_microphones_are_limited_paused_turns_included() -> None:
+def test_open_microphones_are_limited_paused_turns_are_not_open() -> None:
     p = Play(rules=Rules(max_open_mics=3))
     p.open_and_start(25)
-    for i in (5, 6, 7):
-        p.do(c.GrantFloor(speaker=m(i)))
-    p.do(c.PauseTurn(turn=turn_of(p, 6)))
-    refused(p, lambda: p.do(c.GrantFloor(speaker=m(8))), "floor.mics_full", {"limit": 3})
+    second = Occupied.SECOND_MIC
+    p.do(c.GrantFloor(speaker=m(5)))
+    for i in (6, 7):
+        p.do(c.GrantFloor(speaker=m(i), occupied=second))
     refused(
-        p, lambda: p.do(c.GrantFloor(speaker=m(5))), "floor.already_speaking", {"member": "m05"}
+        p,
+        lambda: p.do(c.GrantFloor(speaker=m(8), occupied=second)),
+        "floor.mics_full",
+        {"limit": 3},
     )
-    p.as_delegate(7, c.EndTurn(turn=turn_of(p, 7)))
-    p.do(c.GrantFloor(speaker=m(8)))
-    assert {t.speaker for t in p.s.turns.values()} == {m(5), m(6), m(8)}
+    refused(
+        p,
+        lambda: p.do(c.GrantFloor(speaker=m(5), occupied=second)),
+        "floor.already_speaking",
+        {"member": "m05"},
+    )
+    p.do(c.PauseTurn(turn=turn_of(p, 6)))  # a paused speaker's microphone is off
+    p.do(c.GrantFloor(speaker=m(8), occupied=second))
+    assert {t.speaker for t in p.s.turns.values()} == {m(5), m(6), m(7), m(8)}
+    refused(
+        p,
+        lambda: p.do(c.ResumeTurn(turn=turn_of(p, 6), occupied=second)),
+        "floor.mics_full",
+        {"limit": 3},
+    )
 
 
 # Turns: limits and the clock
@@ -339,8 +364,12 @@ def test_a_questioning_round(p: Play) -> None:
         p.do(c.EndTurn(turn=asked[-1]))
     assert p.s.rounds[rid].questions == tuple(asked)
     expected = turn(p, GUEST, TurnKind.ANSWER, 300, rid)
-    assert ev(p.do(c.AnswerRound(round=rid))) == [e.TurnStarted(turn=expected)]
-    # The answer has begun: no more questions; the one still waiting is dropped.
+    r7 = p.s.queue[0].id
+    assert ev(p.do(c.AnswerRound(round=rid))) == [
+        e.TurnStarted(turn=expected),
+        e.RequestWithdrawn(request=r7, member=m(7), reason=Withdrawal.ROUND_CLOSED),
+    ]
+    # The answer has begun: no more questions; the one still waiting is dropped, and told.
     assert p.s.rounds[rid].answered and p.s.queue == ()
     refused(p, lambda: p.do(c.AnswerRound(round=rid)), "round.unknown", {"round": rid})
     refused(
@@ -363,7 +392,11 @@ def test_closing_a_round_drops_the_pending_questions(p: Play) -> None:
     p.as_delegate(6, c.RequestFloor())  # not a question: stays
     p.do(c.GrantFloor(speaker=m(7), kind=TurnKind.QUESTION))  # directly, into the round
     assert p.s.rounds[rid].questions == (turn_of(p, 7),)
-    assert ev(p.do(c.CloseRound(round=rid))) == [e.RoundClosed(round=rid)]
+    r5 = p.s.queue[0].id
+    assert ev(p.do(c.CloseRound(round=rid))) == [
+        e.RequestWithdrawn(request=r5, member=m(5), reason=Withdrawal.ROUND_CLOSED),
+        e.RoundClosed(round=rid),
+    ]
     assert [r.member for r in p.s.queue] == [m(6)]
     assert p.s.rounds[rid].answered
     p.do(c.OpenRound(respondent=m(3)))  # a new round may open

@@ -9,7 +9,7 @@ import pytest
 from chamber import ChamberError, NotPermitted, execute
 from chamber import commands as c
 from chamber import events as e
-from chamber.ids import CouncilId, ItemId, MemberId, Phase, Role, TurnStatus
+from chamber.ids import CouncilId, ItemId, MemberId, Occupied, Phase, Role, TurnStatus
 from chamber.model import AgendaItem, Council, Guest, Member
 from chamber.rules import DEFAULT_RULES, Rules
 from chamber.sitting import schedule
@@ -160,7 +160,7 @@ def test_suspending_pauses_the_speaking_turns_only() -> None:
     p = at(SES)
     p.do(c.GrantFloor(speaker=m(5)))
     p.tick(20)
-    p.do(c.GrantFloor(speaker=m(6)))
+    p.do(c.GrantFloor(speaker=m(6), occupied=Occupied.SECOND_MIC))
     p.tick(10)
     p.do(c.PauseTurn(turn=turn_of(p, 6)))
     p.tick(30)
@@ -194,7 +194,7 @@ def test_close_ends_every_turn_and_accumulates_speaking_time() -> None:
     p = at(SES)
     p.do(c.GrantFloor(speaker=m(5)))
     p.tick(40)
-    p.do(c.GrantFloor(speaker=m(6)))
+    p.do(c.GrantFloor(speaker=m(6), occupied=Occupied.SECOND_MIC))
     p.tick(25)
     p.do(c.PauseTurn(turn=turn_of(p, 6)))
     p.tick(100)

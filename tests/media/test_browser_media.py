@@ -183,9 +183,11 @@ def gallery(consoles: Consoles, cams: Cameras, base: str) -> Any:
 
 
 def grant(hub: NsHub, speaker: str) -> float:
-    """The chair gives ``speaker`` the floor; the wall-clock time just before (ms)."""
+    """The chair gives ``speaker`` the floor, a second microphone if someone speaks (both
+    stay on the air); the wall-clock time just before (ms)."""
     at = time.time() * 1000
-    answer = hub.command(CHAIR, {"type": "floor.grant", "speaker": speaker})
+    cmd = {"type": "floor.grant", "speaker": speaker, "occupied": "second_mic"}
+    answer = hub.command(CHAIR, cmd)
     assert answer.get("ok"), answer
     return at
 

@@ -16,6 +16,7 @@ import aiortc.rtcrtpreceiver
 import pytest
 
 from chamber import commands as c
+from chamber.ids import Occupied
 from chamber.model import Sitting
 from chamber.rules import Rules
 from media import passthrough
@@ -48,7 +49,7 @@ def sitting() -> Play:
 def grant(p: Play, endpoint: Endpoint) -> Sitting:
     assert endpoint.member is not None
     p.tick(1)
-    p.do(c.GrantFloor(speaker=endpoint.member))
+    p.do(c.GrantFloor(speaker=endpoint.member, occupied=Occupied.SECOND_MIC))
     return p.s
 
 

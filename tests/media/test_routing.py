@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from chamber import ChamberError
 from chamber import commands as c
-from chamber.ids import MemberId, Presence, Role, TurnId, TurnStatus
+from chamber.ids import MemberId, Occupied, Presence, Role, TurnId, TurnStatus
 from chamber.model import Guest, Sitting
 from chamber.rules import Rules
 from media.routing import (
@@ -79,7 +79,7 @@ def sitting_play() -> Play:
 def grant(who: MemberId) -> Callable[[Play], None]:
     def act(p: Play) -> None:
         p.tick(1)
-        p.do(c.GrantFloor(speaker=who))
+        p.do(c.GrantFloor(speaker=who, occupied=Occupied.SECOND_MIC))
 
     return act
 
@@ -103,7 +103,7 @@ def suspend(p: Play) -> None:
 def same_instant(*who: MemberId) -> Callable[[Play], None]:
     def act(p: Play) -> None:
         for w in who:
-            p.do(c.GrantFloor(speaker=w))
+            p.do(c.GrantFloor(speaker=w, occupied=Occupied.SECOND_MIC))
 
     return act
 

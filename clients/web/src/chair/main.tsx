@@ -1,11 +1,11 @@
 import { useMemo, useState } from "preact/hooks";
 import type { Connection, LiveState } from "../lib/connection";
 import { optionName, t, useLang } from "../lib/i18n";
-import { activeTurns, isPresent, itemQueue, latestVote, memberName, openVote, presentCount } from "../lib/reducer";
-import type { Command, Sitting, Turn, Vote } from "../lib/types";
+import { isPresent, latestVote, memberName, openVote, presentCount } from "../lib/reducer";
+import type { Command, Sitting, Vote } from "../lib/types";
 import { Ballot } from "../ui/ballot";
 import { boot } from "../ui/boot";
-import { Confirm, Countdown, Header, LinkBanner, Notices, PhaseChip, QuorumGauge, VoteClock } from "../ui/common";
+import { Confirm, Header, LinkBanner, Notices, PhaseChip, QuorumGauge, VoteClock } from "../ui/common";
 import { DocViewer } from "../ui/docviewer";
 import { useKeys, useLive } from "../ui/hooks";
 import { RecordLinks } from "../ui/recordlinks";
@@ -15,15 +15,9 @@ import { ballotsOf, VoteResult } from "../ui/votepanel";
 import "./chair.css";
 import { BallotSetup } from "./elections";
 import { revoteAsk } from "./votesetup";
+import { Agenda, type Ask, TextVersion } from "./agenda";
+import { Floor } from "./floor";
 import { ChairVideo, remoteMembers, useChairMedia } from "./video";
-
-/** A command waiting for the chair's confirmation. */
-interface Ask {
-  title: string;
-  body?: string;
-  confirm: string;
-  cmd: Command;
-}
 
 type Run = (cmd: Command) => void;
 
@@ -50,47 +44,6 @@ function Lifecycle({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) => voi
         </button>
       )}
     </div>
-  );
-}
-
-function Agenda({ s, run }: { s: Sitting; run: Run }) {
-  const [title, setTitle] = useState("");
-  const canMove = s.phase !== "scheduled" && s.phase !== "closed";
-  return (
-    <section class="card" aria-labelledby="c-agenda">
-      <h2 id="c-agenda">{t("web.agenda.title")}</h2>
-      <ol class="agenda">
-        {s.agenda.map((i) => (
-          <li key={i.id} class={i.id === s.current_item ? "current" : ""} aria-current={i.id === s.current_item ? "step" : undefined}>
-            <span>
-              {i.title}
-              {i.presenter && <span class="muted"> · {i.presenter}</span>}
-            </span>
-            {i.id !== s.current_item && canMove && (
-              <button type="button" data-testid={`move-${i.id}`} onClick={() => run({ type: "agenda.move", item: i.id })}>
-                {t("web.agenda.move")}
-              </button>
-            )}
-          </li>
-        ))}
-      </ol>
-      {s.phase !== "closed" && (
-        <form
-          class="row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (title.trim()) run({ type: "agenda.add", title: title.trim() });
-            setTitle("");
-          }}
-        >
-          <label class="grow">
-            <span class="sr-only">{t("web.agenda.new_title")}</span>
-            <input placeholder={t("web.agenda.new_title")} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
-          </label>
-          <button type="submit">{t("web.agenda.add")}</button>
-        </form>
-      )}
-    </section>
   );
 }
 
@@ -140,132 +93,6 @@ function Attendance({ s, run }: { s: Sitting; run: Run }) {
   );
 }
 
-function TurnRow({ s, turn, conn, run, ask }: { s: Sitting; turn: Turn; conn: Connection; run: Run; ask: (a: Ask) => void }) {
-  return (
-    <li class="turn" data-testid="turn">
-      <div>
-        <strong>{memberName(s, turn.speaker)}</strong> <span class="muted">· {t(`turn.${turn.kind}`)}</span>
-        {turn.status === "paused" && <span class="warn-chip"> {t("web.turn.paused")}</span>}
-      </div>
-      <Countdown turn={turn} conn={conn} />
-      <div class="row">
-        {turn.status === "speaking" ? (
-          <button type="button" onClick={() => run({ type: "floor.pause", turn: turn.id })}>
-            {t("web.turn.pause")}
-          </button>
-        ) : (
-          <button type="button" onClick={() => run({ type: "floor.resume", turn: turn.id })}>
-            {t("web.turn.resume")}
-          </button>
-        )}
-        <button type="button" onClick={() => run({ type: "floor.extend", turn: turn.id, seconds: 60 })}>
-          {t("web.turn.extend", { minutes: 1 })}
-        </button>
-        <button type="button" onClick={() => run({ type: "floor.extend", turn: turn.id, seconds: 180 })}>
-          {t("web.turn.extend", { minutes: 3 })}
-        </button>
-        <button type="button" class="danger" data-testid="end-turn" onClick={() => ask(endTurnAsk(s, turn))}>
-          {t("web.turn.end")}
-        </button>
-      </div>
-    </li>
-  );
-}
-
-const endTurnAsk = (s: Sitting, turn: Turn): Ask => ({
-  title: t("web.turn.end_confirm", { name: memberName(s, turn.speaker) }),
-  confirm: t("web.turn.end"),
-  cmd: { type: "floor.end", turn: turn.id },
-});
-
-function Floor({ s, conn, run, ask, remote }: { s: Sitting; conn: Connection; run: Run; ask: (a: Ask) => void; remote: Set<string> }) {
-  const turns = activeTurns(s);
-  const queue = itemQueue(s);
-  const inSession = s.phase === "in_session";
-  return (
-    <section class="card" aria-labelledby="c-floor">
-      <h2 id="c-floor">{t("web.floor.title")}</h2>
-      <h3>{t("web.floor.speaking")}</h3>
-      {turns.length === 0 && <p class="muted">{t("web.floor.nobody")}</p>}
-      <ul class="plain" aria-live="polite">
-        {turns.map((turn) => (
-          <TurnRow key={turn.id} s={s} turn={turn} conn={conn} run={run} ask={ask} />
-        ))}
-      </ul>
-      <div class="row">
-        <h3 class="grow">{t("web.floor.queue", { count: queue.length })}</h3>
-        <button type="button" class="primary" data-testid="next-speaker" disabled={!inSession || !queue.length} onClick={() => run({ type: "floor.next" })}>
-          {t("web.floor.next")} <kbd>N</kbd>
-        </button>
-      </div>
-      <ol class="queue" data-testid="queue">
-        {queue.map((r) => (
-          <li key={r.id}>
-            <span>
-              {memberName(s, r.member)} <span class="muted">· {t(`turn.${r.kind}`)}</span>
-              {remote.has(r.member) && (
-                <span class="badge" data-testid="remote-badge">
-                  {t("video.chair.remote_badge")}
-                </span>
-              )}
-            </span>
-            <button type="button" disabled={!inSession} onClick={() => run({ type: "floor.grant", request: r.id })}>
-              {t("web.floor.grant")}
-            </button>
-          </li>
-        ))}
-      </ol>
-      <Rounds s={s} run={run} />
-    </section>
-  );
-}
-
-function Rounds({ s, run }: { s: Sitting; run: Run }) {
-  const round = Object.values(s.rounds).find((r) => !r.answered);
-  const [who, setWho] = useState("");
-  const people = [...Object.values(s.guests), ...s.council.members];
-  if (s.phase !== "in_session") return null;
-  return (
-    <div class="rounds">
-      <h3>{t("web.round.title")}</h3>
-      {round ? (
-        <div class="row">
-          <span>{t("web.round.open_for", { name: memberName(s, round.respondent), questions: round.questions.length })}</span>
-          <button type="button" onClick={() => run({ type: "floor.round_answer", round: round.id })}>
-            {t("web.round.answer")}
-          </button>
-          <button type="button" onClick={() => run({ type: "floor.round_close", round: round.id })}>
-            {t("web.round.close")}
-          </button>
-        </div>
-      ) : (
-        <form
-          class="row"
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (who) run({ type: "floor.round_open", respondent: who });
-          }}
-        >
-          <label>
-            {t("web.round.respondent")}
-            <select value={who} onChange={(e) => setWho(e.currentTarget.value)}>
-              <option value="">—</option>
-              {people.map((p) => (
-                <option value={p.id} key={p.id}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button type="submit" disabled={!who}>
-            {t("web.round.open")}
-          </button>
-        </form>
-      )}
-    </div>
-  );
-}
-
 function OpenVotePanel({ s, vote, live, conn, ask }: { s: Sitting; vote: Vote; live: LiveState; conn: Connection; ask: (a: Ask) => void }) {
   const { ballots, present } = ballotsOf(vote, s, live);
   const view = live.view && live.view.vote === vote.id ? live.view : null;
@@ -275,7 +102,7 @@ function OpenVotePanel({ s, vote, live, conn, ask }: { s: Sitting; vote: Vote; l
   return (
     <div class="stack" aria-live="polite">
       <p class="vote-title">
-        <strong>{vote.title}</strong> · {t(`form.${vote.form}`)} <VoteClock vote={vote} conn={conn} />
+        <strong>{vote.title}</strong> · {t(`form.${vote.form}`)} <TextVersion vote={vote} sep /> <VoteClock vote={vote} conn={conn} />
       </p>
       <p class="big-number" data-testid="c-ballots">
         {t("web.vote.ballots_of_present", { ballots, present })}
@@ -331,7 +158,7 @@ function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn:
           {vote && (
             <div class="last-vote">
               <p class="vote-title">
-                <strong>{vote.title}</strong> · {t(`form.${vote.form}`)}
+                <strong>{vote.title}</strong> · {t(`form.${vote.form}`)} <TextVersion vote={vote} sep />
               </p>
               {vote.kind === "motion" ? <VoteResult vote={vote} /> : <ElectionResult vote={vote} />}
               {vote.result?.roll_call && (
@@ -445,22 +272,8 @@ function ChairLive({ conn }: { conn: Connection }) {
   const run: Run = (cmd) => void conn.run(cmd);
   const keys = useMemo(() => {
     const st = () => conn.live.state;
-    const lastTurn = () => {
-      const x = st();
-      const turns = x ? activeTurns(x) : [];
-      return turns[turns.length - 1];
-    };
     return {
-      n: () => run({ type: "floor.next" }),
-      e: () => {
-        const x = st();
-        const turn = lastTurn();
-        if (x && turn) setAsking(endTurnAsk(x, turn));
-      },
-      p: () => {
-        const turn = lastTurn();
-        if (turn) run({ type: turn.status === "speaking" ? "floor.pause" : "floor.resume", turn: turn.id });
-      },
+      // N, E and P act on the speaking turn: chair/floor.tsx.
       v: () => {
         const x = st();
         const v = x && openVote(x);
@@ -497,11 +310,11 @@ function ChairLive({ conn }: { conn: Connection }) {
         </div>
         <div class="chair-grid">
           <div class="col">
-            <Agenda s={s} run={run} />
+            <Agenda s={s} run={run} ask={setAsking} />
             <Attendance s={s} run={run} />
           </div>
           <div class="col">
-            <Floor s={s} conn={conn} run={run} ask={setAsking} remote={remoteMembers(mediaState)} />
+            <Floor s={s} conn={conn} run={run} ask={setAsking} remote={remoteMembers(mediaState)} media={mediaState} />
             <ChairVideo s={s} link={media} state={mediaState} run={run} />
             <Documents s={s} run={run} />
           </div>

@@ -7,13 +7,9 @@ import type { Base, Command, Comparison, Sitting, Threshold, Vote, VoteForm, Vot
 
 type Run = (cmd: Command) => void;
 
-/** A command waiting for the chair's confirmation (the chair console's dialog). */
-export interface Ask {
-  title: string;
-  body?: string;
-  confirm: string;
-  cmd: Command;
-}
+import type { Ask } from "./agenda";
+
+export type { Ask };
 
 /** The last vote on `motion` that passed, if any: another vote on it asks first. */
 export function passedVote(s: Sitting, motion: string): Vote | null {

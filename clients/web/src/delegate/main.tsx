@@ -11,6 +11,7 @@ import { Session } from "../ui/session";
 import { ElectionResult } from "../ui/electionresult";
 import { VoteResult } from "../ui/votepanel";
 import { Ballot } from "../ui/ballot";
+import { FloorNotices } from "../ui/notices";
 import "./delegate.css";
 import { DelegateVideo } from "./video";
 
@@ -212,6 +213,7 @@ function DelegateLive({ conn, me }: { conn: Connection; me: string }) {
         </section>
       </main>
       <Notices conn={conn} live={live} />
+      <FloorNotices conn={conn} />
     </>
   );
 }

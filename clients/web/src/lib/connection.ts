@@ -193,7 +193,8 @@ export class Connection {
     for (const fn of this.listeners) fn();
   }
 
-  /** Hear every `welcome`, `error` and `media.*` frame (the media link's signalling). */
+  /** Hear every `welcome`, `error`, `events` and `media.*` frame (the media link's
+   * signalling; the delegate's notices of a request withdrawn). */
   onFrames(fn: (f: ServerFrame) => void): () => void {
     this.frameListeners.add(fn);
     return () => this.frameListeners.delete(fn);
@@ -326,7 +327,7 @@ export class Connection {
 
   private onFrame(f: ServerFrame): void {
     this.dispatch(f);
-    if (f.t === "welcome" || f.t === "error" || f.t.startsWith("media.")) {
+    if (f.t === "welcome" || f.t === "error" || f.t === "events" || f.t.startsWith("media.")) {
       for (const fn of this.frameListeners) fn(f);
     }
   }

@@ -73,12 +73,28 @@ export function applyEvent(s: Sitting | null, ev: ChamberEvent, at: number): Sit
     }
     case "agenda.current":
       return { ...s, current_item: ev.item };
+    case "agenda.removed": {
+      const fallen = new Set(ev.motions ?? []);
+      const documents: Sitting["documents"] = {};
+      for (const [h, d] of Object.entries(s.documents)) documents[h] = d.item === ev.item ? { ...d, item: null } : d;
+      return {
+        ...s,
+        agenda: s.agenda.filter((i) => i.id !== ev.item),
+        queue: s.queue.filter((r) => r.item !== ev.item),
+        motions: Object.fromEntries(Object.entries(s.motions).filter(([k]) => !fallen.has(k))),
+        documents,
+      };
+    }
     case "roster.guest_added":
       return { ...s, guests: { ...s.guests, [ev.guest.id]: ev.guest } };
     case "attendance.changed":
       return { ...s, attendance: { ...s.attendance, [ev.member]: ev.presence } };
-    case "floor.requested":
-      return { ...s, queue: [...s.queue, ev.request] };
+    case "floor.requested": {
+      if (ev.position == null) return { ...s, queue: [...s.queue, ev.request] };
+      const queue = [...s.queue];
+      queue.splice(ev.position, 0, ev.request); // a point of order, placed by the core
+      return { ...s, queue };
+    }
     case "floor.withdrawn":
       return { ...s, queue: s.queue.filter((r) => r.id !== ev.request) };
     case "turn.started": {

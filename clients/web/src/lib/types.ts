@@ -211,6 +211,11 @@ export interface Sitting {
   head: string;
 }
 
+/** Why a request left the queue ungranted (chamber/ids.py Withdrawal). */
+export type Withdrawal = "member" | "chair" | "item_changed" | "round_closed";
+/** What giving the floor does to whoever is speaking (chamber/ids.py Occupied). */
+export type Occupied = "pause" | "second_mic";
+
 // Events (chamber/events.py), tagged by `type`.
 export type ChamberEvent =
   | { type: "sitting.scheduled"; sitting: string; council: Council; title: string; scheduled_at: number; rules: Rules; agenda: AgendaItem[] }
@@ -218,10 +223,11 @@ export type ChamberEvent =
   | { type: "agenda.added"; item: AgendaItem; position: number }
   | { type: "agenda.reordered"; order: string[] }
   | { type: "agenda.current"; item: string }
+  | { type: "agenda.removed"; item: string; motions?: string[] }
   | { type: "roster.guest_added"; guest: Guest }
   | { type: "attendance.changed"; member: string; presence: Presence; note?: string }
-  | { type: "floor.requested"; request: Request }
-  | { type: "floor.withdrawn"; request: string; member: string }
+  | { type: "floor.requested"; request: Request; position?: number | null }
+  | { type: "floor.withdrawn"; request: string; member: string; reason?: Withdrawal | null }
   | { type: "turn.started"; turn: Turn; request?: string | null }
   | { type: "turn.paused"; turn: string; elapsed_ms: number; remaining_ms: number }
   | { type: "turn.resumed"; turn: string; deadline: number }
