@@ -26,6 +26,7 @@ from chamber.ids import (
 )
 from chamber.limits import (
     AGENDA_BOUND,
+    MEMBERS_BOUND,
     OPTIONS_BOUND,
     QUESTIONS_BOUND,
     Id,
@@ -119,8 +120,14 @@ class Leave(Command, frozen=True, tag="attendance.leave"):
     member: MemberId | None = None
 
 
+class CheckInMany(Command, frozen=True, tag="attendance.check_in_many"):
+    """A clerk checks in several members at once ("check in everyone present")."""
+
+    members: Annotated[tuple[MemberId, ...], MEMBERS_BOUND]
+
+
 class Excuse(Command, frozen=True, tag="attendance.excuse"):
-    member: MemberId
+    member: MemberId | None = None  # None: the actor themself
     reason: Reason = ""
 
 
@@ -280,6 +287,7 @@ AnyCommand = (
     | MoveToItem
     | AddGuest
     | CheckIn
+    | CheckInMany
     | JoinRemote
     | Leave
     | Excuse
