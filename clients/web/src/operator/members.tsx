@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../lib/connection";
 import { t } from "../lib/i18n";
+import { sortRoles } from "../lib/members";
 import { type Card, Cards } from "./cards";
 import { attempt, CouncilPicker, type CouncilRow, type MemberRow, Msg, type SittingRow, useAsync } from "./shared";
 
@@ -47,9 +48,9 @@ export function Members({ councils, sittings }: { councils: CouncilRow[]; sittin
           <tbody>
             {(members ?? []).map((m) => (
               <tr key={m.id}>
-                <td>{m.seat}</td>
+                <td style={{ whiteSpace: "nowrap" }}>{m.seat}</td>
                 <td>{m.name}</td>
-                <td>{m.roles.map((r) => t(`role.${r}`)).join(", ")}</td>
+                <td>{sortRoles(m.roles).map((r) => t(`role.${r}`)).join(", ")}</td>
                 <td class="mono">{m.username ?? "—"}</td>
                 <td>
                   <button type="button" onClick={() => issue(m)} aria-label={`${m.username ? t("web.op.reset_login") : t("web.op.create_login")}: ${m.name}`}>
