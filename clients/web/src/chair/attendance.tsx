@@ -212,6 +212,7 @@ export function Attendance({ s, run }: { s: Sitting; run: Run }) {
             <input type="search" data-testid="att-search" value={query} placeholder={t("web.att.search_hint")} onInput={(e) => setQuery(e.currentTarget.value)} />
           </label>
           {shown.length === 0 && <p class="muted">{t("web.att.no_match")}</p>}
+          {live && shown.length > 0 && <p class="muted att-hint">{t("web.att.name_hint")}</p>}
           <table class="attendance">
             <thead>
               <tr>
@@ -229,27 +230,28 @@ export function Attendance({ s, run }: { s: Sitting; run: Run }) {
                 return (
                   <tr key={m.id} data-testid="att-row" data-member={m.id} data-presence={p}>
                     <td class="seat">{m.seat}</td>
-                    <td>
-                      {m.name}
+                    <td class="att-name-cell">
+                      {live ? (
+                        <button type="button" class="att-name" data-testid={`more-${m.id}`} onClick={() => setEditing(m.id)} aria-label={`${t("web.att.change")}: ${m.name}`}>
+                          {m.name}
+                        </button>
+                      ) : (
+                        m.name
+                      )}
                       <RolesLine m={m} />
-                    </td>
-                    <td class={isPresent(s, m.id) ? "ok-text" : "muted"}>
-                      {t(`presence.${p}`)}
                       {p === "excused" && s.excuses?.[m.id] && (
                         <span class="att-reason" data-testid="excuse-shown">
                           {s.excuses[m.id]}
                         </span>
                       )}
                     </td>
+                    <td class={`att-presence ${isPresent(s, m.id) ? "ok-text" : "muted"}`} title={t(`presence.${p}`)}>
+                      {t(`web.att.short.${p}`)}
+                    </td>
                     <td class="att-actions">
                       {live && p !== "in_hall" && (
-                        <button type="button" data-testid={`check-in-${m.id}`} onClick={() => run({ type: "attendance.check_in", member: m.id })} aria-label={`${t("web.attendance.check_in")}: ${m.name}`}>
-                          {t("web.attendance.check_in")}
-                        </button>
-                      )}
-                      {live && (
-                        <button type="button" data-testid={`more-${m.id}`} onClick={() => setEditing(m.id)} aria-label={`${t("web.att.change")}: ${m.name}`}>
-                          {t("web.att.change")}
+                        <button type="button" class="att-tick" data-testid={`check-in-${m.id}`} onClick={() => run({ type: "attendance.check_in", member: m.id })} aria-label={`${t("web.attendance.check_in")}: ${m.name}`} title={t("web.attendance.check_in")}>
+                          ✓
                         </button>
                       )}
                     </td>

@@ -128,10 +128,11 @@ function DelegateLive({ conn, me }: { conn: Connection; me: string }) {
       <LinkBanner live={live} />
       <main class="delegate" data-seq={s.seq}>
         <div class="d-status">
-          <span class="d-me">{memberName(s, me)}</span> <PhaseChip s={s} /> <LinkState status={live.status} />
+          <span class="d-me">{memberName(s, me)}</span> <PhaseChip s={s} />
           <span class="d-item" data-testid="current-item">
             {item ? item.title : t("web.agenda.none")}
           </span>
+          <LinkState status={live.status} />
         </div>
         <MyAttendance s={s} conn={conn} me={me} />
         <VotePanel s={s} conn={conn} me={me} />
