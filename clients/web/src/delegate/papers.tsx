@@ -109,6 +109,9 @@ function Reader({ s, docs, chosen, setChosen }: { s: Sitting; docs: Document[]; 
       {!doc && docs.length > 0 && <p class="muted">{t("web.dl.choose_document")}</p>}
       {doc && (
         <>
+          <h3 class="d-reading" data-testid="reading-title">
+            {doc.title}
+          </h3>
           {!following && (
             <div class="row">
               <button type="button" class="big" data-testid="doc-prev" disabled={page <= 1} onClick={() => setChosen({ doc: doc!.hash, page: page - 1 })}>

@@ -101,7 +101,26 @@ export function DocViewer({ doc, page, width = 640, zoomable = false }: { doc: D
       <img src={`/api/documents/${doc.hash}`} alt={doc.title} style={{ maxWidth: zoomable ? "none" : `${width}px`, width: zoomable ? `${shown}px` : undefined }} />
     );
   return (
-    <figure class={`doc${zoomable ? " doc-zoomable" : ""}`} data-testid="doc-viewer" data-page={page} data-state={state} data-zoom={zoomable ? zoom : undefined}>
+    <figure
+      class={`doc${zoomable ? " doc-zoomable" : ""}`}
+      data-testid="doc-viewer"
+      data-page={page}
+      data-state={state}
+      data-zoom={zoomable ? zoom : undefined}
+      onKeyDown={
+        zoomable
+          ? (e) => {
+              // On the page or its zoom buttons: + and − zoom, 0 fits.
+              if (e.ctrlKey || e.metaKey || e.altKey) return;
+              if (e.key === "+" || e.key === "=") setZoom(stepZoom(zoomNow.current, 1));
+              else if (e.key === "-" || e.key === "_") setZoom(stepZoom(zoomNow.current, -1));
+              else if (e.key === "0") setZoom(1);
+              else return;
+              e.preventDefault();
+            }
+          : undefined
+      }
+    >
       {zoomable && (
         <div class="doc-zoom row" role="group" aria-label={t("web.doc.zoom")}>
           <button type="button" data-testid="zoom-out" disabled={zoom <= ZOOMS[0]} onClick={() => setZoom(stepZoom(zoomNow.current, -1))} aria-label={t("web.doc.zoom_out")} aria-keyshortcuts="-">
@@ -126,14 +145,6 @@ export function DocViewer({ doc, page, width = 640, zoomable = false }: { doc: D
           tabIndex={0}
           role="region"
           aria-label={`${label} · ${t("web.doc.zoom_keys")}`}
-          onKeyDown={(e) => {
-            if (e.ctrlKey || e.metaKey || e.altKey) return;
-            if (e.key === "+" || e.key === "=") setZoom(stepZoom(zoomNow.current, 1));
-            else if (e.key === "-" || e.key === "_") setZoom(stepZoom(zoomNow.current, -1));
-            else if (e.key === "0") setZoom(1);
-            else return;
-            e.preventDefault();
-          }}
         >
           {content}
         </div>
