@@ -184,3 +184,35 @@ def test_the_operator_check_in_search_ignores_diacritics(browser: Any, hub: Hub)
         assert not screens.errors, screens.errors
     finally:
         screens.close()
+
+
+def test_in_english_a_delegate_reports_an_excuse_and_the_secretary_sees_why(
+    browser: Any, hub: Hub, shots: Any
+) -> None:
+    screens = Screens(browser, hub, lang="en")
+    try:
+        delegate = screens.open("/delegate/", user="db14", size=(820, 1180))
+        delegate.get_by_role("button", name="Report an excused absence").click()
+        delegate.get_by_label("Reason for the absence").fill("Attending a training course")
+        delegate.get_by_role("button", name="Send").click()
+        expect(delegate.get_by_test_id("my-presence")).to_contain_text("Absent with leave")
+        expect(delegate.get_by_test_id("my-excuse")).to_have_text(
+            "Reason: Attending a training course"
+        )
+        expect(delegate.get_by_test_id("d-agenda")).to_contain_text("Agenda")
+        chair = screens.open("/chair/", user=SECRETARY, size=(1280, 900))
+        chair.get_by_role("button", name=re.compile("^Check in everyone present")).click()
+        call = chair.get_by_test_id("roll-call")
+        expect(call.locator("input[type=checkbox]:checked")).to_have_count(29)
+        expect(call.get_by_test_id("rc-confirm")).to_have_text("Check in 29 members")
+        shots(chair, "attendance-en-roll-call")
+        call.get_by_role("button", name="Cancel").click()
+        expect(call).to_have_count(0)
+        chair.get_by_role("button", name="Show the members").click()
+        expect(row(chair, "db14").get_by_test_id("excuse-shown")).to_have_text(
+            "Attending a training course"
+        )
+        expect(row(chair, "db14")).to_contain_text("Excused")
+        assert not screens.errors, screens.errors
+    finally:
+        screens.close()
