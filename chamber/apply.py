@@ -71,7 +71,10 @@ def _guest(s: Sitting, ev: e.GuestAdded, at: int) -> Sitting:
 
 
 def _presence(s: Sitting, ev: e.PresenceChanged, at: int) -> Sitting:
-    return replace(s, attendance={**s.attendance, ev.member: ev.presence})
+    excuses = {m: why for m, why in s.excuses.items() if m != ev.member}
+    if ev.presence is Presence.EXCUSED:
+        excuses[ev.member] = ev.note
+    return replace(s, attendance={**s.attendance, ev.member: ev.presence}, excuses=excuses)
 
 
 def _requested(s: Sitting, ev: e.FloorRequested, at: int) -> Sitting:

@@ -27,6 +27,7 @@ from chamber.ids import (
 )
 from chamber.limits import (
     AGENDA_BOUND,
+    MEMBERS_BOUND,
     OPTIONS_BOUND,
     QUESTIONS_BOUND,
     Id,
@@ -127,8 +128,14 @@ class Leave(Command, frozen=True, tag="attendance.leave"):
     member: MemberId | None = None
 
 
+class CheckInMany(Command, frozen=True, tag="attendance.check_in_many"):
+    """A clerk checks in several members at once ("check in everyone present")."""
+
+    members: Annotated[tuple[MemberId, ...], MEMBERS_BOUND]
+
+
 class Excuse(Command, frozen=True, tag="attendance.excuse"):
-    member: MemberId
+    member: MemberId | None = None  # None: the actor themself
     reason: Reason = ""
 
 
@@ -295,6 +302,7 @@ AnyCommand = (
     | RemoveItem
     | AddGuest
     | CheckIn
+    | CheckInMany
     | JoinRemote
     | Leave
     | Excuse

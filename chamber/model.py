@@ -226,6 +226,7 @@ class Sitting(Struct, frozen=True, kw_only=True):
     current_item: ItemId | None = None
     roster: dict[MemberId, Member] = field(default_factory=dict)  # council.members by id
     attendance: dict[MemberId, Presence] = field(default_factory=dict)
+    excuses: dict[MemberId, str] = field(default_factory=dict)  # the excused: the reason
     guests: dict[MemberId, Guest] = field(default_factory=dict)
     queue: tuple[Request, ...] = ()
     turns: dict[TurnId, Turn] = field(default_factory=dict)

@@ -53,7 +53,8 @@ PERMISSIONS: dict[str, Permit] = {
     "attendance.check_in": _p(MEMBERS | CLERKS, NOT_CLOSED),
     "attendance.join_remote": _p(MEMBERS | CLERKS, NOT_CLOSED),
     "attendance.leave": _p(MEMBERS | CLERKS, NOT_CLOSED),
-    "attendance.excuse": _p(CLERKS, NOT_CLOSED),
+    "attendance.check_in_many": _p(CLERKS, NOT_CLOSED),
+    "attendance.excuse": _p(MEMBERS | CLERKS, NOT_CLOSED),
     "floor.request": _p(MEMBERS, SESSION),
     "floor.withdraw": _p(MEMBERS, SESSION | {SUSPENDED}),
     "floor.grant": _p(PRESIDE, SESSION),
@@ -81,7 +82,9 @@ PERMISSIONS: dict[str, Permit] = {
 }
 
 #: Commands a member may issue only for themself unless they act as a clerk.
-SELF_ONLY = frozenset({"attendance.check_in", "attendance.join_remote", "attendance.leave"})
+SELF_ONLY = frozenset(
+    {"attendance.check_in", "attendance.join_remote", "attendance.leave", "attendance.excuse"}
+)
 
 
 def check(command: str, role: Role, phase: Phase | None) -> None:

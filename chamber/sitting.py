@@ -168,6 +168,27 @@ def check_in(s: Sitting, cmd: c.CheckIn, ctx: Ctx) -> Decision:
     return _presence(s, subject(s, cmd.member, ctx, "attendance.check_in"), Presence.IN_HALL)
 
 
+def check_in_many(s: Sitting, cmd: c.CheckInMany, ctx: Ctx) -> Decision:
+    """Check in every listed member not in the hall yet: one decision, one batch of events,
+    or a refusal that changes nothing."""
+    if not cmd.members:
+        raise Refused("attendance.no_members")
+    seen: set[MemberId] = set()
+    for member in cmd.members:
+        if member in seen:
+            raise Refused("attendance.duplicate_member", {"member": member})
+        if s.member(member) is None:
+            raise Refused("member.unknown", {"member": member})
+        seen.add(member)
+    return Decision(
+        tuple(
+            e.PresenceChanged(member=m, presence=Presence.IN_HALL)
+            for m in cmd.members
+            if s.attendance.get(m, Presence.ABSENT) is not Presence.IN_HALL
+        )
+    )
+
+
 def join_remote(s: Sitting, cmd: c.JoinRemote, ctx: Ctx) -> Decision:
     member = subject(s, cmd.member, ctx, "attendance.join_remote")
     if s.attendance.get(member) is Presence.IN_HALL:
@@ -183,9 +204,15 @@ def leave(s: Sitting, cmd: c.Leave, ctx: Ctx) -> Decision:
 
 
 def excuse(s: Sitting, cmd: c.Excuse, ctx: Ctx) -> Decision:
-    return _presence(
-        s, subject(s, cmd.member, ctx, "attendance.excuse"), Presence.EXCUSED, cmd.reason
-    )
+    """Excused absence (vắng có lý do): by the member themself or a clerk, never without
+    the reason, which the minutes record."""
+    member = subject(s, cmd.member, ctx, "attendance.excuse")
+    reason = cmd.reason.strip()
+    if not reason:
+        raise Refused("attendance.reason_required", {"member": member})
+    if s.attendance.get(member) is Presence.EXCUSED and s.excuses.get(member) != reason:
+        return Decision((e.PresenceChanged(member=member, presence=Presence.EXCUSED, note=reason),))
+    return _presence(s, member, Presence.EXCUSED, reason)
 
 
 def register_document(s: Sitting, cmd: c.RegisterDocument, ctx: Ctx) -> Decision:
@@ -273,6 +300,7 @@ DECIDERS: dict[type[Any], Callable[[Sitting, Any, Ctx], Decision]] = {
     c.RemoveItem: remove_item,
     c.AddGuest: add_guest,
     c.CheckIn: check_in,
+    c.CheckInMany: check_in_many,
     c.JoinRemote: join_remote,
     c.Leave: leave,
     c.Excuse: excuse,

@@ -33,6 +33,8 @@ from server.limits import Bucket
 from server.logs import Throttled
 from server.protocol import (
     CODECS,
+    HEARTBEAT_FLOOR_S,
+    HEARTBEAT_MISSES,
     SUBPROTOCOLS,
     Ack,
     Cmd,
@@ -94,6 +96,12 @@ class Session:
         self._abort: Any = ws.scope.get("extensions", {}).get(ABORT)
         self._unwatch: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # The heartbeat the client promised in its hello: when it was last heard, when
+        # the watchdog looks next, and how long a silence means the peer is gone.
+        self._heard = 0.0
+        self._idle = 0.0
+        self._due = 0.0
+        self._watchdog: asyncio.TimerHandle | None = None
 
     # Frames
 
@@ -136,6 +144,8 @@ class Session:
         finally:
             if self._unwatch is not None:
                 self._unwatch()
+            if self._watchdog is not None:
+                self._watchdog.cancel()
 
     async def _shut(self, code: int) -> None:
         """Close politely, then cut the connection if the peer does not take the close
@@ -159,7 +169,34 @@ class Session:
             await self.send(self.error("protocol.hello_first"))
             raise Closed(1002)
         self.lang = negotiate(frame.lang)
+        if frame.heartbeat:
+            self._idle = max(HEARTBEAT_FLOOR_S, HEARTBEAT_MISSES * frame.heartbeat / 1000)
         return frame
+
+    # The heartbeat: a peer that promised a frame every n ms and stays silent for several
+    # of them is gone (a cut cable, a tablet out of range: no FIN ever comes). Its
+    # connection is dropped at once, so its presence is settled within seconds, not after
+    # TCP's own timeouts. One timer per connection, moved only when it fires.
+
+    def _arm_watchdog(self, due: float) -> None:
+        self._due = due
+        self._watchdog = self.loop.call_at(due, self._watch)
+
+    def _watch(self) -> None:
+        now = self.loop.time()
+        if now - self._due > 0.5:
+            # The hub itself was held up: frames may be waiting unread. Look again soon.
+            self._arm_watchdog(now + 0.5)
+            return
+        if now - self._heard < self._idle:
+            self._arm_watchdog(self._heard + self._idle)
+            return
+        ends.info("a connection was silent past its heartbeat (%.1f s): dropped", self._idle)
+        self._watchdog = None
+        if self._abort is not None:
+            self._abort()  # no close handshake with a peer that is not there
+        else:  # pragma: no cover - only under a server without the abort extension
+            self._spawn(self._shut(1001))
 
     async def _who(self, hello: Hello, state: Sitting) -> Who:
         if not hello.token:
@@ -289,8 +326,12 @@ class Session:
             )
 
     async def _read(self, conn: Conn, who: Who, sitting: str) -> None:
+        if self._idle:  # watched from the first read on: the welcome may take a while
+            self._heard = self.loop.time()
+            self._arm_watchdog(self._heard + self._idle)
         while True:
             data = await self.receive()
+            self._heard = self.loop.time()
             if not self.bucket.take():
                 if self.bucket.flooding():
                     ends.info("a connection flooded the hub with frames: closed")

@@ -19,6 +19,9 @@ MSGPACK = "nghitruong.v1.msgpack"
 JSON = "nghitruong.v1.json"
 SUBPROTOCOLS = (MSGPACK, JSON)
 MAX_COMMAND_ID = ID_MAX  # a Cmd's id is a CommandId: 1 to this many characters
+HEARTBEAT_MAX_MS = 60_000  # the longest heartbeat a hello may promise
+HEARTBEAT_MISSES = 4  # silent for this many heartbeats: the peer is gone
+HEARTBEAT_FLOOR_S = 3.0  # but never dropped for a silence shorter than this
 
 
 # Client → server
@@ -30,6 +33,9 @@ class Hello(Struct, frozen=True, tag="hello", tag_field="t"):
     last_seq: int | None = None
     lang: Lang = "vi"
     remote: bool = False  # a member joining from outside the hall: presence follows the link
+    # The client's promise: a frame (a ping if nothing else) at least every this many ms;
+    # the hub then drops a connection silent for HEARTBEAT_MISSES of them. 0: no promise.
+    heartbeat: Annotated[int, Meta(ge=0, le=HEARTBEAT_MAX_MS)] = 0
 
 
 class Cmd(Struct, frozen=True, tag="cmd", tag_field="t"):

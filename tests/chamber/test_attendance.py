@@ -30,8 +30,8 @@ def put(p: Play, i: int, presence: Presence) -> None:
         p.as_delegate(i, c.Leave())
     if presence is REMOTE:
         p.as_delegate(i, c.JoinRemote())
-    if presence is EXCUSED:
-        p.do(c.Excuse(member=m(i), reason="Ốm"), SECRETARY, Role.SECRETARY)
+    if presence is EXCUSED:  # the reason ``excused`` gives: a second excuse changes nothing
+        p.do(c.Excuse(member=m(i), reason="Công tác"), SECRETARY, Role.SECRETARY)
     assert p.s.attendance[m(i)] is presence
 
 
@@ -92,7 +92,7 @@ def test_present_count_and_quorum_at_each_step() -> None:
     steps = [
         (lambda: p.check_in(*range(1, 19)), 18, False),
         (lambda: p.as_delegate(19, c.JoinRemote()), 19, False),
-        (lambda: p.do(c.Excuse(member=m(20)), SECRETARY, Role.SECRETARY), 19, False),
+        (lambda: p.do(c.Excuse(member=m(20), reason="Ốm"), SECRETARY, Role.SECRETARY), 19, False),
         (lambda: p.do(c.JoinRemote(member=m(20)), None, Role.SYSTEM), 20, True),
         (lambda: p.do(c.AddGuest(guest=Guest(id=MemberId("g1"), name="Khách"))), 20, True),
         (lambda: p.as_delegate(19, c.Leave()), 19, False),
@@ -177,3 +177,77 @@ def test_attendance_continues_through_the_sitting() -> None:
     with pytest.raises(NotPermitted) as caught:
         p.as_delegate(5, c.CheckIn())
     assert caught.value.state == "closed"
+
+
+def test_a_member_excuses_themself_with_the_reason() -> None:
+    p = Play()
+    step = p.as_delegate(9, c.Excuse(reason="  Đi công tác tỉnh  "))
+    assert [r.event for r in step.records] == [
+        e.PresenceChanged(member=m(9), presence=EXCUSED, note="Đi công tác tỉnh")
+    ]
+    assert p.s.excuses == {m(9): "Đi công tác tỉnh"}
+    assert p.as_delegate(9, c.Excuse(reason="Đi công tác tỉnh")).records == ()  # the same
+    step = p.do(c.Excuse(member=m(9), reason="Ốm"), SECRETARY, Role.SECRETARY)  # corrected
+    assert [r.event for r in step.records] == [
+        e.PresenceChanged(member=m(9), presence=EXCUSED, note="Ốm")
+    ]
+    assert p.s.excuses == {m(9): "Ốm"}
+    p.as_delegate(9, c.JoinRemote())  # came after all: the excuse is no longer theirs
+    assert (p.s.attendance[m(9)], p.s.excuses) == (REMOTE, {})
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\n\t"])
+def test_an_excuse_needs_a_reason(reason: str) -> None:
+    p = Play()
+    before = msgspec.msgpack.encode(p.s)
+    for act in (
+        lambda: p.as_delegate(9, c.Excuse(reason=reason)),
+        lambda: p.do(c.Excuse(member=m(9), reason=reason), SECRETARY, Role.SECRETARY),
+    ):
+        with pytest.raises(ChamberError) as caught:
+            act()
+        assert (caught.value.code, caught.value.params) == (
+            "attendance.reason_required",
+            {"member": "m09"},
+        )
+    assert msgspec.msgpack.encode(p.s) == before
+
+
+def test_a_delegate_excuses_no_one_else() -> None:
+    p = Play()
+    with pytest.raises(NotPermitted) as caught:
+        p.as_delegate(9, c.Excuse(member=m(10), reason="Ốm"))
+    assert caught.value.state == "scheduled: for another member"
+
+
+def test_check_in_many_in_one_decision() -> None:
+    p = Play()
+    put(p, 4, IN_HALL)
+    put(p, 5, REMOTE)
+    put(p, 6, EXCUSED)
+    step = p.do(c.CheckInMany(members=(m(4), m(5), m(6), m(7))), SECRETARY, Role.SECRETARY)
+    assert [r.event for r in step.records] == [
+        e.PresenceChanged(member=m(i), presence=IN_HALL) for i in (5, 6, 7)
+    ]
+    assert [p.s.attendance[m(i)] for i in (4, 5, 6, 7)] == [IN_HALL] * 4
+    assert p.s.excuses == {}
+    assert p.do(c.CheckInMany(members=(m(4), m(7))), None, Role.OPERATOR).records == ()
+
+
+@pytest.mark.parametrize(
+    ("members", "code", "params"),
+    [
+        ((), "attendance.no_members", {}),
+        ((m(4), m(5), m(4)), "attendance.duplicate_member", {"member": "m04"}),
+        ((m(4), MemberId("g1")), "member.unknown", {"member": "g1"}),
+    ],
+)
+def test_check_in_many_refuses_bad_lists_whole(
+    members: tuple[MemberId, ...], code: str, params: dict[str, str]
+) -> None:
+    p = Play()
+    before = msgspec.msgpack.encode(p.s)
+    with pytest.raises(ChamberError) as caught:
+        p.do(c.CheckInMany(members=members), SECRETARY, Role.SECRETARY)
+    assert (caught.value.code, caught.value.params) == (code, params)
+    assert msgspec.msgpack.encode(p.s) == before

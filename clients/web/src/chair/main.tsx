@@ -1,17 +1,18 @@
 import { useMemo, useState } from "preact/hooks";
 import type { Connection, LiveState } from "../lib/connection";
 import { optionName, t, useLang } from "../lib/i18n";
-import { isPresent, latestVote, memberName, openVote, presentCount } from "../lib/reducer";
+import { isPresent, latestVote, memberName, openVote } from "../lib/reducer";
 import type { Command, Sitting, Vote } from "../lib/types";
 import { Ballot } from "../ui/ballot";
 import { boot } from "../ui/boot";
-import { Confirm, Header, LinkBanner, Notices, PhaseChip, QuorumGauge, VoteClock } from "../ui/common";
+import { Confirm, Header, LinkBanner, Notices, PhaseChip, VoteClock } from "../ui/common";
 import { DocViewer } from "../ui/docviewer";
 import { useKeys, useLive } from "../ui/hooks";
 import { RecordLinks } from "../ui/recordlinks";
 import { Session } from "../ui/session";
 import { ElectionResult } from "../ui/electionresult";
 import { ballotsOf, VoteResult } from "../ui/votepanel";
+import { Attendance } from "./attendance";
 import "./chair.css";
 import { BallotSetup } from "./elections";
 import { revoteAsk } from "./votesetup";
@@ -44,52 +45,6 @@ function Lifecycle({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) => voi
         </button>
       )}
     </div>
-  );
-}
-
-function Attendance({ s, run }: { s: Sitting; run: Run }) {
-  const [open, setOpen] = useState(false);
-  const members = s.council.members;
-  const present = presentCount(s);
-  return (
-    <section class="card" aria-labelledby="c-att">
-      <h2 id="c-att">{t("web.attendance.title")}</h2>
-      <QuorumGauge s={s} />
-      <p class="muted">{t("web.attendance.summary", { present, members: members.length })}</p>
-      <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
-        {open ? t("web.attendance.hide") : t("web.attendance.show")}
-      </button>
-      {open && (
-        <table class="attendance">
-          <thead>
-            <tr>
-              <th>{t("web.member.seat")}</th>
-              <th>{t("web.member.name")}</th>
-              <th>{t("web.member.presence")}</th>
-              <th>
-                <span class="sr-only">{t("web.actions")}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((m) => (
-              <tr key={m.id}>
-                <td>{m.seat}</td>
-                <td>{m.name}</td>
-                <td class={isPresent(s, m.id) ? "ok-text" : "muted"}>{t(`presence.${s.attendance[m.id] ?? "absent"}`)}</td>
-                <td>
-                  {!isPresent(s, m.id) && s.phase !== "closed" && (
-                    <button type="button" onClick={() => run({ type: "attendance.check_in", member: m.id })} aria-label={`${t("web.attendance.check_in")}: ${m.name}`}>
-                      {t("web.attendance.check_in")}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </section>
   );
 }
 

@@ -1,40 +1,21 @@
-import { useState } from "preact/hooks";
-import type { Connection } from "../lib/connection";
+import type { Connection, LiveState } from "../lib/connection";
 import { optionName, t, useLang } from "../lib/i18n";
 import { activeTurns, isPresent, itemQueue, latestVote, memberName } from "../lib/reducer";
-import type { Document, Sitting, TurnKind } from "../lib/types";
+import type { Sitting, TurnKind } from "../lib/types";
 import { boot } from "../ui/boot";
 import { Countdown, Header, LinkBanner, Notices, PhaseChip, QuorumGauge, VoteClock } from "../ui/common";
-import { DocViewer } from "../ui/docviewer";
 import { useLive } from "../ui/hooks";
 import { Session } from "../ui/session";
 import { ElectionResult } from "../ui/electionresult";
 import { VoteResult } from "../ui/votepanel";
 import { Ballot } from "../ui/ballot";
 import { FloorNotices } from "../ui/notices";
+import { MyAttendance } from "./attendance";
 import "./delegate.css";
+import { Papers } from "./papers";
 import { DelegateVideo } from "./video";
 
 const REQUESTABLE: TurnKind[] = ["contribution", "debate_reply", "question", "point_of_order"];
-
-function Attendance({ s, conn, me }: { s: Sitting; conn: Connection; me: string }) {
-  const presence = s.attendance[me] ?? "absent";
-  const present = isPresent(s, me);
-  const closed = s.phase === "closed";
-  return (
-    <section class="card d-attendance" aria-labelledby="d-att">
-      <h2 id="d-att">{t("web.attendance.title")}</h2>
-      <p data-testid="my-presence" class={present ? "ok-text" : "warn-text"}>
-        {t(`presence.${presence}`)}
-      </p>
-      {!present && !closed && (
-        <button type="button" class="primary huge" data-testid="check-in" onClick={() => conn.run({ type: "attendance.check_in" })}>
-          {t("web.attendance.check_in")}
-        </button>
-      )}
-    </section>
-  );
-}
 
 function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string }) {
   const mine = activeTurns(s).filter((x) => x.speaker === me);
@@ -120,63 +101,14 @@ function VotePanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string }
   );
 }
 
-function Documents({ s }: { s: Sitting }) {
-  const docs = Object.values(s.documents).filter((d) => d.item === s.current_item || d.hash === s.presentation?.doc);
-  const [follow, setFollow] = useState(true);
-  const [chosen, setChosen] = useState<{ doc: string; page: number } | null>(null);
-  if (!docs.length) return null;
-  const presented = s.presentation;
-  let doc: Document | undefined;
-  let page = 1;
-  if (follow && presented && s.documents[presented.doc]) {
-    doc = s.documents[presented.doc];
-    page = presented.page;
-  } else if (chosen && s.documents[chosen.doc]) {
-    doc = s.documents[chosen.doc];
-    page = chosen.page;
-  }
+/** Whether this device hears the hub, always in view: "offline" within 3 s of a cut (the
+ * heartbeat, lib/connection.ts). */
+function LinkState({ status }: { status: LiveState["status"] }) {
+  const up = status === "open";
   return (
-    <section class="card d-docs" aria-labelledby="d-docs">
-      <h2 id="d-docs">{t("web.doc.title")}</h2>
-      <div class="row">
-        <label class="inline">
-          <input type="checkbox" data-testid="follow" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} />
-          {t("web.doc.follow")}
-        </label>
-        {presented && <span class="muted">{t("web.doc.presenting", { page: presented.page })}</span>}
-      </div>
-      <ul class="plain row">
-        {docs.map((d) => (
-          <li key={d.hash}>
-            <button
-              type="button"
-              class="big"
-              onClick={() => {
-                setFollow(false);
-                setChosen({ doc: d.hash, page: 1 });
-              }}
-            >
-              {d.title}
-            </button>
-          </li>
-        ))}
-      </ul>
-      {doc && (
-        <>
-          {!(follow && presented) && (
-            <div class="row">
-              <button type="button" class="big" disabled={page <= 1} onClick={() => setChosen({ doc: doc!.hash, page: page - 1 })}>
-                {t("web.doc.prev")}
-              </button>
-              <button type="button" class="big" disabled={page >= doc.pages} onClick={() => setChosen({ doc: doc!.hash, page: page + 1 })}>
-                {t("web.doc.next")}
-              </button>
-            </div>
-          )}
-          <DocViewer doc={doc} page={page} width={Math.min(720, window.innerWidth - 64)} />
-        </>
-      )}
-    </section>
+    <span class={`d-link ${up ? "up" : "down"}`} data-testid="link-state" data-status={status} role="status">
+      {t(up ? "web.dl.link_up" : "web.dl.link_down")}
+    </span>
   );
 }
 
@@ -202,12 +134,13 @@ function DelegateLive({ conn, me }: { conn: Connection; me: string }) {
           <span class="d-item" data-testid="current-item">
             {item ? item.title : t("web.agenda.none")}
           </span>
+          <LinkState status={live.status} />
         </div>
-        <Attendance s={s} conn={conn} me={me} />
+        <MyAttendance s={s} conn={conn} me={me} />
         <VotePanel s={s} conn={conn} me={me} />
         <FloorPanel s={s} conn={conn} me={me} />
         {s.phase !== "closed" && <DelegateVideo s={s} conn={conn} me={me} />}
-        <Documents s={s} />
+        <Papers s={s} />
         <section class="card">
           <QuorumGauge s={s} />
         </section>

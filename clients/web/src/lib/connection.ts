@@ -144,6 +144,14 @@ export interface ConnectOptions {
 
 const BALLOTS_KEY = "nghitruong.ballots";
 
+// The heartbeat (docs/protocol.md#heartbeat): a ping every HEARTBEAT_MS, promised to the hub
+// in the hello; the link counts as down when nothing has come for SILENCE_MS, looked at every
+// WATCH_MS. So a cut shows within SILENCE_MS + WATCH_MS (2.25 s), where TCP alone would
+// take 10-20 s; a pong slower than 1.25 s on a healthy link is what it would cost.
+export const HEARTBEAT_MS = 750;
+export const SILENCE_MS = 2000;
+const WATCH_MS = 250;
+
 export class Connection {
   live: LiveState = {
     status: "connecting",
@@ -167,7 +175,9 @@ export class Connection {
   private attempt = 0;
   private timer: number | undefined;
   private pingTimer: number | undefined;
+  private watchTimer: number | undefined;
   private lastHeard = 0;
+  private lastWatch = 0;
   private pingN = 0;
   private stopped = false;
   private noticeN = 0;
@@ -214,14 +224,21 @@ export class Connection {
     this.stopped = false;
     this.open();
     window.addEventListener("online", this.kick);
-    this.pingTimer = window.setInterval(() => this.heartbeat(), 5000);
+    window.addEventListener("offline", this.lost);
+    document.addEventListener("visibilitychange", this.wake);
+    this.pingTimer = window.setInterval(() => this.heartbeat(), HEARTBEAT_MS);
+    this.lastWatch = Date.now();
+    this.watchTimer = window.setInterval(() => this.watch(), WATCH_MS);
   }
 
   stop(): void {
     this.stopped = true;
     window.clearTimeout(this.timer);
     window.clearInterval(this.pingTimer);
+    window.clearInterval(this.watchTimer);
     window.removeEventListener("online", this.kick);
+    window.removeEventListener("offline", this.lost);
+    document.removeEventListener("visibilitychange", this.wake);
     this.ws?.close(1000);
     this.ws = null;
   }
@@ -262,6 +279,7 @@ export class Connection {
         last_seq: this.live.state ? this.seq : null,
         lang: lang(),
         remote: this.opts.remote ?? false,
+        heartbeat: HEARTBEAT_MS,
       });
     };
     ws.onmessage = (msg) => {
@@ -307,16 +325,42 @@ export class Connection {
 
   private heartbeat(): void {
     const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    if (Date.now() - this.lastHeard > 20000) {
-      ws.close(4001); // silent link: treat as dropped
-      this.ws = null;
-      this.update({ status: "down" });
-      this.scheduleReconnect();
-      return;
-    }
-    this.sendFrame({ t: "ping", n: ++this.pingN });
+    if (ws && ws.readyState === WebSocket.OPEN) this.sendFrame({ t: "ping", n: ++this.pingN });
   }
+
+  /** The watchdog: a link silent for SILENCE_MS is dropped and shown down. A tick that came
+   * late (the page was busy, or hidden and throttled) first lets waiting frames in. */
+  private watch(): void {
+    const now = Date.now();
+    const late = now - this.lastWatch > 4 * WATCH_MS;
+    this.lastWatch = now;
+    const ws = this.ws;
+    if (late || !ws || ws.readyState !== WebSocket.OPEN || this.live.status !== "open") return;
+    if (now - this.lastHeard > SILENCE_MS) this.drop();
+  }
+
+  /** The link is gone (silent, or the browser says it is offline): show it and reconnect. */
+  private drop(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    ws.close(4001);
+    this.update({ status: "down" });
+    this.scheduleReconnect();
+  }
+
+  private lost = (): void => {
+    if (this.ws && this.live.status === "open") this.drop();
+  };
+
+  /** Back from hidden: its timers may have been throttled; ask at once, judge after. */
+  private wake = (): void => {
+    if (document.visibilityState !== "visible") return;
+    const now = Date.now();
+    this.lastWatch = now;
+    this.lastHeard = Math.max(this.lastHeard, now - SILENCE_MS + 1000); // a second for the pong
+    this.heartbeat();
+  };
 
   private sendFrame(frame: unknown): boolean {
     const ws = this.ws;

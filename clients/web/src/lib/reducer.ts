@@ -18,6 +18,7 @@ function scheduled(ev: Extract<ChamberEvent, { type: "sitting.scheduled" }>): Si
     current_item: null,
     roster: Object.fromEntries(c.members.map((m) => [m.id, m])),
     attendance: Object.fromEntries(c.members.map((m) => [m.id, "absent" as Presence])),
+    excuses: {},
     guests: Object.fromEntries(c.guests.map((g) => [g.id, g])),
     queue: [],
     turns: {},
@@ -87,8 +88,12 @@ export function applyEvent(s: Sitting | null, ev: ChamberEvent, at: number): Sit
     }
     case "roster.guest_added":
       return { ...s, guests: { ...s.guests, [ev.guest.id]: ev.guest } };
-    case "attendance.changed":
-      return { ...s, attendance: { ...s.attendance, [ev.member]: ev.presence } };
+    case "attendance.changed": {
+      // chamber/apply.py: an excused member's reason is kept until their presence changes.
+      const { [ev.member]: _dropped, ...excuses } = s.excuses ?? {};
+      if (ev.presence === "excused") excuses[ev.member] = ev.note ?? "";
+      return { ...s, attendance: { ...s.attendance, [ev.member]: ev.presence }, excuses };
+    }
     case "floor.requested": {
       if (ev.position == null) return { ...s, queue: [...s.queue, ev.request] };
       const queue = [...s.queue];

@@ -197,6 +197,8 @@ export interface Sitting {
   current_item: string | null;
   roster: Record<string, Member>;
   attendance: Record<string, Presence>;
+  /** The excused members: the reason each gave (chamber's `excuses`). */
+  excuses: Record<string, string>;
   guests: Record<string, Guest>;
   queue: Request[];
   turns: Record<string, Turn>;

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, Connection, logout, session } from "../lib/connection";
 import { t, useLang } from "../lib/i18n";
+import { matches } from "../lib/members";
 import { isPresent } from "../lib/reducer";
 import type { LoginInfo, Sitting } from "../lib/types";
 import { boot } from "../ui/boot";
@@ -302,8 +303,7 @@ function CheckInList({ conn, sitting }: { conn: Connection; sitting: string }) {
   const [msg, setMsg] = useState<[string, boolean]>(["", true]);
   const s = live.state;
   if (!s) return <p class="muted">{t("web.link.connecting")}</p>;
-  const f = filter.trim().toLowerCase();
-  const members = s.council.members.filter((m) => !f || m.name.toLowerCase().includes(f) || m.seat.includes(f));
+  const members = s.council.members.filter((m) => matches(m, filter)); // no diacritics needed
   const act = (type: string, member: string) => attempt(() => command(sitting, { type, member }), setMsg, t("web.op.saved"));
   return (
     <>
@@ -317,7 +317,7 @@ function CheckInList({ conn, sitting }: { conn: Connection; sitting: string }) {
         <tbody>
           {members.map((m) => (
             <tr key={m.id}>
-              <td>{m.seat}</td>
+              <td style={{ whiteSpace: "nowrap" }}>{m.seat}</td>
               <td>{m.name}</td>
               <td class={isPresent(s, m.id) ? "ok-text" : "muted"}>{t(`presence.${s.attendance[m.id] ?? "absent"}`)}</td>
               <td>

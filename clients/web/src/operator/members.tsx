@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { t } from "../lib/i18n";
 import { Confirm } from "../ui/common";
+import { sortRoles } from "../lib/members";
 import { type Card, Cards } from "./cards";
 import { ImportMembers } from "./import";
 import { CouncilPicker, type CouncilRow, Field, FormNote, invalidProps, type MemberRow, Msg, refusal, send, type SittingRow, useAsync, useForm } from "./shared";
@@ -170,7 +171,7 @@ export function Members({ councils, sittings }: { councils: CouncilRow[]; sittin
               <tr key={m.id} class={m.active ? "" : "inactive"} data-testid={`member-${m.id}`}>
                 <td class="nowrap">{m.seat}</td>
                 <td>{m.name}</td>
-                <td>{m.roles.map((r) => t(`role.${r}`)).join(", ")}</td>
+                <td>{sortRoles(m.roles).map((r) => t(`role.${r}`)).join(", ")}</td>
                 <td class="mono">{m.username ?? "—"}</td>
                 <td class="standing">{m.active ? t("web.opm.active") : t("web.opm.inactive")}</td>
                 <td>
