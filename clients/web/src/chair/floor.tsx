@@ -273,11 +273,12 @@ function Rounds({ s, run, give }: { s: Sitting; run: Run; give: (o: Occupying) =
           <span>{t("web.round.open_for", { name: memberName(s, round.respondent), questions: round.questions.length })}</span>
           <button
             type="button"
+            data-testid="round-answer"
             onClick={() => give({ cmd: { type: "floor.round_answer", round: round.id }, who: memberName(s, round.respondent), interrupts: false })}
           >
             {t("web.round.answer")}
           </button>
-          <button type="button" onClick={() => run({ type: "floor.round_close", round: round.id })}>
+          <button type="button" data-testid="round-close" onClick={() => run({ type: "floor.round_close", round: round.id })}>
             {t("web.round.close")}
           </button>
         </div>
@@ -291,7 +292,7 @@ function Rounds({ s, run, give }: { s: Sitting; run: Run; give: (o: Occupying) =
         >
           <label>
             {t("web.round.respondent")}
-            <select value={who} onChange={(e) => setWho(e.currentTarget.value)}>
+            <select data-testid="round-respondent" value={who} onChange={(e) => setWho(e.currentTarget.value)}>
               <option value="">—</option>
               {people.map((p) => (
                 <option value={p.id} key={p.id}>
@@ -300,7 +301,7 @@ function Rounds({ s, run, give }: { s: Sitting; run: Run; give: (o: Occupying) =
               ))}
             </select>
           </label>
-          <button type="submit" disabled={!who}>
+          <button type="submit" data-testid="round-open" disabled={!who}>
             {t("web.round.open")}
           </button>
         </form>
