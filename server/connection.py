@@ -27,6 +27,7 @@ from media.routing import Endpoint
 from server.acting import Refused, Who, who_in
 from server.auth import token_hash
 from server.fanout import Conn, Room
+from server.http_base import field_errors, schema_problems
 from server.hub import Hub, UnknownSitting
 from server.i18n import negotiate, t
 from server.limits import Bucket
@@ -127,6 +128,22 @@ class Session:
     def error(self, code: str, cid: str | None = None, **params: Any) -> bytes:
         message = t(f"error.{code}", self.lang, **params)
         return self.codec.encode(Error(id=cid, code=code, message=message, params=params))
+
+    def malformed(self, exc: FrameError, cid: str | None) -> bytes:
+        """``frame.malformed``; when a field broke the schema's bounds, ``params.fields``
+        names it with a message in the sender's language (as the HTTP API's field errors
+        do), and the message says what is wrong rather than msgspec's English."""
+        detail = str(exc)[:200]
+        if exc.invalid is None:
+            return self.error("frame.malformed", cid, detail=detail)
+        fields = field_errors(schema_problems(exc.invalid), self.lang)
+        for f in fields:  # the command's own field, as a console's form names it
+            f["field"] = f["field"].removeprefix("cmd.")
+        message = " ".join(f["message"] for f in fields)
+        params = {"detail": detail, "fields": fields}
+        return self.codec.encode(
+            Error(id=cid, code="frame.malformed", message=message, params=params)
+        )
 
     # The conversation
 
@@ -345,7 +362,7 @@ class Session:
             except FrameError as exc:
                 mistakes.info("a malformed frame: %s", str(exc)[:200])
                 cid = self.codec.command_id(data)  # so the sender can settle that command
-                conn.push_now(self.error("frame.malformed", cid, detail=str(exc)[:200]))
+                conn.push_now(self.malformed(exc, cid))
                 continue
             if isinstance(frame, Ping):
                 conn.push_now(self.codec.encode(Pong(n=frame.n, server_time=wall_ms())))

@@ -145,7 +145,13 @@ class _CmdHead(Struct, frozen=True):
 
 
 class FrameError(Exception):
-    """A frame that could not be decoded or did not match the schema."""
+    """A frame that could not be decoded or did not match the schema; ``invalid`` holds
+    the schema's refusal when the bytes decoded but a field broke a bound (a title too
+    long), so that the sender can be told which field and why in their language."""
+
+    def __init__(self, detail: str, invalid: msgspec.ValidationError | None = None) -> None:
+        super().__init__(detail)
+        self.invalid = invalid
 
 
 class Codec:
@@ -166,7 +172,9 @@ class Codec:
     def decode(self, data: bytes | str) -> Inbound:
         try:
             frame: Inbound = self._decoder.decode(data)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except msgspec.ValidationError as exc:
+            raise FrameError(str(exc), exc) from exc
+        except msgspec.DecodeError as exc:
             raise FrameError(str(exc)) from exc
         except (ValueError, RecursionError) as exc:
             # Client bytes msgspec rejects outside its own error types: invalid UTF-8 in a

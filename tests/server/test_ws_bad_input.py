@@ -86,6 +86,30 @@ async def test_garbage_frames_get_typed_errors_and_the_link_stays_usable(hub: Hu
     await ws.close()
 
 
+@pytest.mark.parametrize(
+    ("lang", "words"), [("vi", "tối đa 500 ký tự"), ("en", "at most 500 characters")]
+)
+async def test_a_title_too_long_names_the_field_in_the_senders_language(
+    hub: HubProcess, lang: str, words: str
+) -> None:
+    ws = await raw(hub)
+    token = await login(hub.url, "db01", hub.logins["db01"])
+    await ws.send(
+        msgspec.json.encode(
+            {"t": "hello", "sitting": SITTING, "token": token, "lang": lang}
+        ).decode()
+    )
+    assert msgspec.json.decode(await ws.recv())["t"] == "welcome"
+    cmd = {"type": "agenda.add", "title": "x" * 5000}
+    await ws.send(msgspec.json.encode({"t": "cmd", "id": "c-long", "cmd": cmd}).decode())
+    error = await next_frame(ws, "error")
+    assert (error["code"], error["id"]) == ("frame.malformed", "c-long")
+    (field,) = error["params"]["fields"]
+    assert (field["field"], field["code"]) == ("title", "field.too_long")
+    assert field["params"] == {"max": 500}
+    assert words in error["message"] and error["message"] == field["message"]
+
+
 async def test_the_wrong_kind_of_frame_closes_1003(hub: HubProcess) -> None:
     ws = await raw(hub, MSGPACK)
     await ws.send(msgspec.msgpack.encode({"t": "hello", "sitting": SITTING}))
