@@ -35,6 +35,12 @@ class LoginFailed(AuthError):
     code = "auth.login_failed"
 
 
+class Inactive(LoginFailed):
+    """The right password of a member the operator deactivated: no session."""
+
+    code = "auth.inactive"
+
+
 class RateLimited(AuthError):
     code = "auth.rate_limited"
 
@@ -120,6 +126,8 @@ class Auth:
                 raise VerificationError("unknown user")
         except (VerificationError, InvalidHashError) as exc:
             raise LoginFailed("wrong username or password") from exc
+        if row.kind == "member" and not self.registry.member(row.subject).active:
+            raise Inactive("the member is deactivated")
         if _hasher.check_needs_rehash(row.hash):
             self.registry.update_hash(username, hash_password(password))
         token = secrets.token_urlsafe(32)

@@ -34,7 +34,7 @@ from chamber.projection import Audience, project_log, project_state
 from chamber.rules import Rules
 from server import members_api
 from server.acting import PUBLIC, Refused, schedule_check, who_in
-from server.auth import LoginFailed, RateLimited
+from server.auth import Inactive, LoginFailed, RateLimited
 from server.documents import document, upload_document
 from server.http_base import (
     COMMAND_BODY,
@@ -75,6 +75,8 @@ async def login(request: Request, s: Services) -> Response:
         )
     except RateLimited as err:
         raise ApiError(429, "auth.rate_limited", seconds=err.retry_after_s) from err
+    except Inactive as err:
+        raise ApiError(403, "auth.inactive") from err
     except LoginFailed as err:
         raise ApiError(401, "auth.login_failed") from err
     p = session.principal

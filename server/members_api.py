@@ -111,6 +111,8 @@ async def member(request: Request, s: Services) -> Response:
             active=data.active,
         )
     )
+    if current.active and not row.active:  # deactivated: their open sessions end now
+        await asyncio.to_thread(s.auth.end_sessions, "member", row.id)
     login_row = await asyncio.to_thread(s.registry.login_of, "member", row.id)
     return reply(listed(row, login_row.username if login_row else None))
 

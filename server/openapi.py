@@ -265,7 +265,7 @@ OPERATOR = (401, 403)
 
 OPS: tuple[Op, ...] = (
     Op("post", "/api/login", "Log in; answers a session token", "none", (200, Session),
-       (401, *JSON_BODY, 429), api.LoginBody),
+       (401, 403, *JSON_BODY, 429), api.LoginBody),
     Op("post", "/api/logout", "Revoke the request's token", "any", (200, Done), (401,)),
     Op("get", "/api/sittings", "Every sitting, with its live phase", "none",
        (200, list[SittingSummary])),

@@ -281,6 +281,30 @@ async def test_a_password_reset_ends_the_members_sessions_and_sockets(hub: HubPr
         assert after.status_code == 401  # the old token is dead too
 
 
+async def test_a_deactivated_member_is_signed_out_and_cannot_log_in(hub: HubProcess) -> None:
+    username, password = "db16", hub.logins["db16"]
+    token = await login(hub.url, username, password)
+    sock = await ws.connect(hub, JSON)
+    await ws.hello(sock, token)
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        r = await http.patch("/api/members/db16", json={"active": False}, headers=op(hub))
+        assert r.status_code == 200
+        code, frames = await ws.closed_with(sock, 5 * SCALE)
+        assert code == 4401 and frames[-1]["code"] == "auth.revoked"
+        refused = await http.post(
+            "/api/login",
+            json={"username": username, "password": password},
+            headers={"accept-language": "vi"},
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == "auth.inactive"
+        assert "ngừng hoạt động" in refused.json()["message"]
+        wrong = await http.post("/api/login", json={"username": username, "password": "x" * 12})
+        assert wrong.status_code == 401  # a wrong password says no more than before
+        r = await http.patch("/api/members/db16", json={"active": True}, headers=op(hub))
+        assert r.status_code == 200
+    assert await login(hub.url, username, password)  # active again: the login works
+
+
 # Import from a CSV file saved by Excel
 
 
