@@ -1,0 +1,1 @@
+"""The hardening probes of tests/load/probe_hardening.py, one module per family."""
