@@ -187,6 +187,12 @@ def test_agenda_motions_and_the_floor_from_the_chair_console(
         first = running.inner_text()
         expect(running).not_to_have_text(first)  # the point of order's timer runs …
         assert paused.locator("[data-testid=countdown]").inner_text() == held  # … alone
+        # A delegate's tablet tells the paused guest from the one speaking.
+        d1_paused = d1.locator("[data-testid=now-speaking][data-status=paused]")
+        expect(d1_paused).to_contain_text(GUEST_NAME)
+        expect(d1_paused).to_contain_text("tạm dừng")
+        d1_speaking = d1.locator("[data-testid=now-speaking][data-status=speaking]")
+        expect(d1_speaking).to_contain_text(D2_NAME)
         kinds = [r["event"]["type"] for r in hub.log()["records"]][-2:]
         assert kinds == ["turn.paused", "turn.started"]
         shots(chair, "floor-point-of-order-speaking")

@@ -358,10 +358,19 @@ def test_chair_sees_a_tile_per_remote_link_and_mutes_it_at_the_hub(
             "aria-pressed", "false", timeout=ms(10)
         )
 
+        # Someone in the hall speaks: the tile's grant asks what becomes of them, as every
+        # other way of giving the floor does (one speaker at a time).
+        chair.locator("[data-testid=give-who]").select_option("db04")
+        chair.locator("[data-testid=give-submit]").click()
+        expect(chair.locator("[data-testid=turn][data-status=speaking]")).to_have_count(1)
         # The tile gives the floor (granting the member's own request, which leaves the
         # queue); then it offers no second grant.
         tile.locator("[data-testid=tile-grant]").click()
-        expect(chair.locator("[data-testid=turn]")).to_contain_text("Đặng Quốc Gia")
+        chair.locator("[data-testid=occupied-pause]").click()
+        speaking = chair.locator("[data-testid=turn][data-status=speaking]")
+        expect(speaking).to_have_count(1)
+        expect(speaking).to_contain_text("Đặng Quốc Gia")
+        expect(chair.locator("[data-testid=turn][data-status=paused]")).to_have_count(1)
         expect(queue).not_to_contain_text("Đặng Quốc Gia")
         expect(tile.locator("[data-testid=tile-grant]")).to_have_count(0)
         assert not (audit.contrast or audit.names), audit.contrast + audit.names

@@ -6,6 +6,7 @@
  * the command says what becomes of the speaker; the console asks the chair: pause them (a
  * point of order interrupts) or open a second microphone. The shortcuts N, E, P act on the
  * speaking turn. */
+import type { JSX } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Connection } from "../lib/connection";
 import type { MediaState } from "../lib/media";
@@ -36,7 +37,7 @@ export const endTurnAsk = (s: Sitting, turn: Turn): Ask => ({
 
 /** A command that starts (or resumes) a turn, waiting for the chair to say what becomes of
  * whoever is speaking. */
-interface Occupying {
+export interface Occupying {
   cmd: Command;
   who: string;
   interrupts: boolean; // a point of order: pausing is the expected choice
@@ -310,20 +311,37 @@ function Rounds({ s, run, give }: { s: Sitting; run: Run; give: (o: Occupying) =
   );
 }
 
-export function Floor({ s, conn, run, ask, remote, media }: { s: Sitting; conn: Connection; run: Run; ask: (a: Ask) => void; remote: Set<string>; media: MediaState }) {
+/** Run a command that starts a turn, asking the chair first what becomes of whoever is
+ * speaking; one dialog for every console part that gives the floor (queue, direct, video
+ * tiles). Returns the function and the dialog, to render once. */
+export function useGive(conn: Connection, run: Run): [(o: Occupying) => void, (s: Sitting) => JSX.Element] {
   const [pending, setPending] = useState<Occupying | null>(null);
+  const give = (o: Occupying) => {
+    const x = conn.live.state;
+    if (x && speakingTurns(x).length) setPending(o);
+    else run(o.cmd);
+  };
+  const dialog = (s: Sitting) => (
+    <OccupiedDialog
+      s={s}
+      pending={pending}
+      onChoose={(occupied) => {
+        if (pending) run({ ...pending.cmd, occupied });
+        setPending(null);
+      }}
+      onCancel={() => setPending(null)}
+    />
+  );
+  return [give, dialog];
+}
+
+export function Floor({ s, conn, run, ask, give, remote, media }: { s: Sitting; conn: Connection; run: Run; ask: (a: Ask) => void; give: (o: Occupying) => void; remote: Set<string>; media: MediaState }) {
   const turns = activeTurns(s);
   // The speaking turns first, then those paused and waiting to resume.
   const ordered = [...turns.filter((x) => x.status === "speaking"), ...turns.filter((x) => x.status === "paused")];
   const queue = itemQueue(s);
   const inSession = s.phase === "in_session";
   const rooms = new Set((media.status?.endpoints ?? []).filter((e) => e.kind === "room" && e.room).map((e) => e.room!));
-  /** Run a command that starts a turn; ask first if someone is speaking. */
-  const give = (o: Occupying) => {
-    const x = conn.live.state ?? s;
-    if (speakingTurns(x).length) setPending(o);
-    else run(o.cmd);
-  };
   const giveRef = useRef(give);
   giveRef.current = give;
   const keys = useMemo(() => {
@@ -407,15 +425,6 @@ export function Floor({ s, conn, run, ask, remote, media }: { s: Sitting; conn: 
       </ol>
       {inSession && <GiveFloor s={s} run={run} give={give} rooms={rooms} remote={remote} />}
       <Rounds s={s} run={run} give={give} />
-      <OccupiedDialog
-        s={s}
-        pending={pending}
-        onChoose={(occupied) => {
-          if (pending) run({ ...pending.cmd, occupied });
-          setPending(null);
-        }}
-        onCancel={() => setPending(null)}
-      />
     </section>
   );
 }

@@ -17,7 +17,7 @@ import "./chair.css";
 import { BallotSetup } from "./elections";
 import { revoteAsk } from "./votesetup";
 import { Agenda, type Ask, TextVersion } from "./agenda";
-import { Floor } from "./floor";
+import { Floor, useGive } from "./floor";
 import { ChairVideo, remoteMembers, useChairMedia } from "./video";
 
 type Run = (cmd: Command) => void;
@@ -103,6 +103,10 @@ const closeVoteAsk = (vote: Vote): Ask => ({
 function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn: Connection; run: Run; ask: (a: Ask) => void }) {
   const vote = latestVote(s);
   const open = openVote(s);
+  // Votes, elections and polls are opened by whoever presides (chamber/permissions.py):
+  // the secretary's console shows them, without the set-up the core would refuse.
+  const roles = live.member ? (s.roster[live.member]?.roles ?? []) : [];
+  const presides = roles.includes("chair") || roles.includes("vice_chair");
   return (
     <section class="card" aria-labelledby="c-vote" data-testid="c-vote">
       <h2 id="c-vote">{t("web.vote.title")}</h2>
@@ -128,14 +132,20 @@ function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn:
                   </ul>
                 </details>
               )}
-              {s.phase === "in_session" && (
+              {s.phase === "in_session" && presides && (
                 <button type="button" data-testid="revote" onClick={() => ask(revoteAsk(vote))}>
                   {t("web.vote.revote")}
                 </button>
               )}
             </div>
           )}
-          <BallotSetup s={s} run={run} ask={ask} />
+          {presides ? (
+            <BallotSetup s={s} run={run} ask={ask} />
+          ) : (
+            <p class="muted" data-testid="setup-presiding-only">
+              {t("web.setup.presiding_only")}
+            </p>
+          )}
         </>
       )}
     </section>
@@ -225,6 +235,7 @@ function ChairLive({ conn }: { conn: Connection }) {
   const [help, setHelp] = useState(false);
   const [media, mediaState] = useChairMedia(conn);
   const run: Run = (cmd) => void conn.run(cmd);
+  const [give, occupiedDialog] = useGive(conn, run);
   const keys = useMemo(() => {
     const st = () => conn.live.state;
     return {
@@ -269,8 +280,8 @@ function ChairLive({ conn }: { conn: Connection }) {
             <Attendance s={s} run={run} />
           </div>
           <div class="col">
-            <Floor s={s} conn={conn} run={run} ask={setAsking} remote={remoteMembers(mediaState)} media={mediaState} />
-            <ChairVideo s={s} link={media} state={mediaState} run={run} />
+            <Floor s={s} conn={conn} run={run} ask={setAsking} give={give} remote={remoteMembers(mediaState)} media={mediaState} />
+            <ChairVideo s={s} link={media} state={mediaState} give={give} />
             <Documents s={s} run={run} />
           </div>
           <div class="col">
@@ -278,6 +289,7 @@ function ChairLive({ conn }: { conn: Connection }) {
           </div>
         </div>
       </main>
+      {occupiedDialog(s)}
       <Confirm
         open={asking !== null}
         title={asking?.title ?? ""}

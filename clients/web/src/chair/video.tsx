@@ -7,6 +7,7 @@ import { t, useLang } from "../lib/i18n";
 import type { MediaLink, MediaState } from "../lib/media";
 import { activeTurns, itemQueue, memberName } from "../lib/reducer";
 import type { Command, MediaEndpoint, Sitting } from "../lib/types";
+import type { Occupying } from "./floor";
 import { AudioOut, PhaseLine, qualityClass, qualityText, useMediaLink, VideoEl } from "../ui/video";
 
 const WANTED = "nghitruong.chair.video";
@@ -28,7 +29,7 @@ export function remoteMembers(state: MediaState): Set<string> {
 
 /** Give the floor straight to a remote member or a linked hall (the hall is on the
  * roster as a guest under the room's id): a speaker there need not queue. */
-function GrantButton({ s, e, name, run }: { s: Sitting; e: MediaEndpoint; name: string; run: (cmd: Command) => void }) {
+function GrantButton({ s, e, name, give }: { s: Sitting; e: MediaEndpoint; name: string; give: (o: Occupying) => void }) {
   const speaker = e.member ?? e.room;
   if (!speaker || s.phase !== "in_session" || activeTurns(s).some((x) => x.speaker === speaker)) return null;
   const label = t(e.kind === "room" ? "video.chair.grant_room" : "video.chair.grant");
@@ -36,13 +37,13 @@ function GrantButton({ s, e, name, run }: { s: Sitting; e: MediaEndpoint; name: 
   const request = itemQueue(s).find((r) => r.member === speaker);
   const cmd: Command = request ? { type: "floor.grant", request: request.id } : { type: "floor.grant", speaker, kind: "contribution" };
   return (
-    <button type="button" class="primary" aria-label={`${label}: ${name}`} data-testid="tile-grant" onClick={() => run(cmd)}>
+    <button type="button" class="primary" aria-label={`${label}: ${name}`} data-testid="tile-grant" onClick={() => give({ cmd, who: name, interrupts: false })}>
       {label}
     </button>
   );
 }
 
-function Tile({ s, e, state, link, run }: { s: Sitting; e: MediaEndpoint; state: MediaState; link: MediaLink; run: (cmd: Command) => void }) {
+function Tile({ s, e, state, link, give }: { s: Sitting; e: MediaEndpoint; state: MediaState; link: MediaLink; give: (o: Occupying) => void }) {
   const slot = state.slots.find((x) => x.endpoint === e.id);
   const seat = e.seat ?? (e.member ? s.council.members.find((m) => m.id === e.member)?.seat : undefined);
   const q = { loss: 100 * e.loss, kbps: e.kbps, frozen: e.frozen };
@@ -68,7 +69,7 @@ function Tile({ s, e, state, link, run }: { s: Sitting; e: MediaEndpoint; state:
         </span>
       )}
       <div class="row">
-        <GrantButton s={s} e={e} name={name} run={run} />
+        <GrantButton s={s} e={e} name={name} give={give} />
         <button type="button" class={e.muted ? "on" : ""} aria-pressed={e.muted} aria-label={`${label}: ${name}`} data-testid="tile-mute" onClick={() => link.mute(e.id, !e.muted)}>
           {label}
         </button>
@@ -77,7 +78,7 @@ function Tile({ s, e, state, link, run }: { s: Sitting; e: MediaEndpoint; state:
   );
 }
 
-export function ChairVideo({ s, link, state, run }: { s: Sitting; link: MediaLink; state: MediaState; run: (cmd: Command) => void }) {
+export function ChairVideo({ s, link, state, give }: { s: Sitting; link: MediaLink; state: MediaState; give: (o: Occupying) => void }) {
   useLang();
   const [listen, setListen] = useState(localStorage.getItem(LISTEN) !== "0");
   const on = state.phase !== "idle" && state.phase !== "failed";
@@ -113,7 +114,7 @@ export function ChairVideo({ s, link, state, run }: { s: Sitting; link: MediaLin
           ) : (
             <ul class="plain tiles">
               {sources.map((e) => (
-                <Tile key={e.id} s={s} e={e} state={state} link={link} run={run} />
+                <Tile key={e.id} s={s} e={e} state={state} link={link} give={give} />
               ))}
             </ul>
           )}

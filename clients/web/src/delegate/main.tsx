@@ -28,8 +28,8 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
     <section class="card d-floor" aria-labelledby="d-floor">
       <h2 id="d-floor">{t("web.floor.title")}</h2>
       {mine.map((turn) => (
-        <div class="d-speaking" data-testid="my-turn" key={turn.id} aria-live="polite">
-          <p class="d-big">{t("web.floor.you_speak", { kind: t(`turn.${turn.kind}`) })}</p>
+        <div class="d-speaking" data-testid="my-turn" data-status={turn.status} key={turn.id} aria-live="polite">
+          <p class="d-big">{t(turn.status === "paused" ? "web.floor.you_paused" : "web.floor.you_speak", { kind: t(`turn.${turn.kind}`) })}</p>
           <Countdown turn={turn} conn={conn} big />
           <button type="button" class="big" onClick={() => conn.run({ type: "floor.end", turn: turn.id })}>
             {t("web.floor.finish")}
@@ -37,8 +37,8 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
         </div>
       ))}
       {others.map((turn) => (
-        <p key={turn.id} data-testid="now-speaking">
-          {t("web.floor.now_speaking", { name: memberName(s, turn.speaker), kind: t(`turn.${turn.kind}`) })} <Countdown turn={turn} conn={conn} />
+        <p key={turn.id} data-testid="now-speaking" data-status={turn.status}>
+          {t(turn.status === "paused" ? "web.floor.now_paused" : "web.floor.now_speaking", { name: memberName(s, turn.speaker), kind: t(`turn.${turn.kind}`) })} <Countdown turn={turn} conn={conn} />
         </p>
       ))}
       {myRequests.length > 0 && (
