@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SHOTS, Hub, ms
+from tests.browser.conftest import SHOTS, Hub, Screens, ms
 
 pytestmark = pytest.mark.browser
 
@@ -17,16 +17,10 @@ pytestmark = pytest.mark.browser
 def test_operator_issues_login_cards_and_checks_members_in(
     browser: Any, hub: Hub, shots: Any
 ) -> None:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    sc = Screens(browser, hub)
     try:
-        page = ctx.new_page()
-        page.set_default_timeout(ms(8))
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(hub.url("/operator/"))
-        page.fill("input[name=username]", "vanhanh")
-        page.fill("input[name=password]", hub.passwords["vanhanh"])
-        page.click("button[type=submit]")
+        page = sc.open("/operator/", size=(1280, 900), user="vanhanh", ready=None)
+        errors = sc.errors
         expect(page.get_by_role("tab", name="Hội đồng")).to_be_visible()
         expect(page.locator("main")).to_contain_text("Hội đồng nhân dân phường Bến Thành")
         shots(page, "operator-vi-councils", full=True)
@@ -53,7 +47,7 @@ def test_operator_issues_login_cards_and_checks_members_in(
         shots(page, "operator-vi-checkin", full=True)
         assert not errors, errors
     finally:
-        ctx.close()
+        sc.close()
 
 
 def test_gallery_shows_the_current_state_within_a_second(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Hub, ms
+from tests.browser.conftest import Hub, Screens
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +23,10 @@ def csv(text: str) -> dict[str, Any]:
 def test_operator_edits_deactivates_imports_and_resets_members(
     browser: Any, hub: Hub, shots: Any
 ) -> None:
-    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+    sc = Screens(browser, hub)
     try:
-        page = ctx.new_page()
-        page.set_default_timeout(ms(8))
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(hub.url("/operator/"))
-        page.fill("input[name=username]", "vanhanh")
-        page.fill("input[name=password]", hub.passwords["vanhanh"])
-        page.click("button[type=submit]")
+        page = sc.open("/operator/", size=(1366, 900), user="vanhanh", ready=None)
+        errors = sc.errors
 
         # A council id the hub refuses: its reason, in Vietnamese, beside the id field
         # (not the browser's own pattern message).
@@ -133,4 +127,4 @@ def test_operator_edits_deactivates_imports_and_resets_members(
         assert answer["code"] == "auth.invalid"
         assert errors == []
     finally:
-        ctx.close()
+        sc.close()
