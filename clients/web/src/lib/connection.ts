@@ -13,12 +13,22 @@ const TOKEN_KEY = "nghitruong.session";
 
 // ---- Login (HTTP) ----
 
+/** One field's error in an HTTP error body (docs/http-api.md#errors). */
+export interface FieldError {
+  field: string;
+  code: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+/** An HTTP error, with the field errors of its body when the body's fields were at fault. */
 export class ApiError extends Error {
   constructor(
     public status: number,
     public code: string,
     message: string,
     public params: Record<string, unknown> = {},
+    public fields: FieldError[] = [],
   ) {
     super(message);
   }
@@ -40,13 +50,18 @@ export function forget(): void {
   sessionStorage.removeItem(TOKEN_KEY);
 }
 
-export async function api<T>(method: string, path: string, body?: unknown, form?: FormData): Promise<T> {
+/** A request to the hub's HTTP API with the session's token and the chosen language; the
+ * body as JSON, or ``raw``: a form (an upload) or bytes of a type (a CSV file) as they are. */
+export async function api<T>(method: string, path: string, body?: unknown, raw?: FormData | { data: ArrayBuffer; type: string }): Promise<T> {
   const headers: Record<string, string> = { "accept-language": lang() };
   const s = session();
   if (s) headers.authorization = `Bearer ${s.token}`;
   let payload: BodyInit | undefined;
-  if (form) payload = form;
-  else if (body !== undefined) {
+  if (raw instanceof FormData) payload = raw;
+  else if (raw) {
+    headers["content-type"] = raw.type;
+    payload = raw.data;
+  } else if (body !== undefined) {
     headers["content-type"] = "application/json";
     payload = JSON.stringify(body);
   }
@@ -63,9 +78,9 @@ export async function api<T>(method: string, path: string, body?: unknown, form?
   } catch {
     data = null;
   }
-  if (!res.ok || (data && data.ok === false)) {
+  if (!res.ok) {
     if (res.status === 401 && path !== "/api/login") forget();
-    throw new ApiError(res.status, data?.code ?? "http.error", data?.message ?? `HTTP ${res.status}`, data?.params ?? { status: res.status });
+    throw new ApiError(res.status, data?.code ?? "http.error", data?.message ?? `HTTP ${res.status}`, data?.params ?? { status: res.status }, data?.fields ?? []);
   }
   return data as T;
 }

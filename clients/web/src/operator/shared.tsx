@@ -1,8 +1,8 @@
 /** What the operator console's tabs share: the registry rows and small async helpers. */
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, forget, session } from "../lib/connection";
-import { errorText, lang, t } from "../lib/i18n";
+import { api, ApiError, type FieldError } from "../lib/connection";
+import { errorText, t } from "../lib/i18n";
 
 export interface CouncilRow {
   id: string;
@@ -80,57 +80,14 @@ export async function attempt(fn: () => Promise<unknown>, setMsg: (m: [string, b
   }
 }
 
-/** One field's error in an HTTP error body (docs/http-api.md#errors). */
-export interface FieldError {
-  field: string;
-  code: string;
-  params: Record<string, unknown>;
-  message: string;
-}
-
-/** An HTTP error with the field errors of its body. */
-export class FormError extends ApiError {
-  constructor(status: number, code: string, message: string, params: Record<string, unknown>, public fields: FieldError[]) {
-    super(status, code, message, params);
-  }
-}
+export type { FieldError };
 
 /** A field error in the chosen language: the catalogue's `error.<code>` (so a language
  * switch applies), else the server's message. */
 export const fieldText = (f: FieldError) => errorText(f.code, f.message, f.params);
 
-/** An operator's request, as `api` sends it, keeping the field errors of a refusal;
- * ``raw`` sends bytes as they are (a CSV file) instead of JSON. */
-export async function send<T>(method: string, path: string, body?: unknown, raw?: { data: ArrayBuffer; type: string }): Promise<T> {
-  const headers: Record<string, string> = { "accept-language": lang() };
-  const s = session();
-  if (s) headers.authorization = `Bearer ${s.token}`;
-  let payload: BodyInit | undefined;
-  if (raw) {
-    headers["content-type"] = raw.type;
-    payload = raw.data;
-  } else if (body !== undefined) {
-    headers["content-type"] = "application/json";
-    payload = JSON.stringify(body);
-  }
-  let res: Response;
-  try {
-    res = await fetch(path, { method, headers, body: payload });
-  } catch {
-    throw new FormError(0, "network.down", "", {}, []);
-  }
-  let data: any = null;
-  try {
-    data = await res.json();
-  } catch {
-    data = null;
-  }
-  if (!res.ok) {
-    if (res.status === 401) forget();
-    throw new FormError(res.status, data?.code ?? "http.error", data?.message ?? `HTTP ${res.status}`, data?.params ?? { status: res.status }, data?.fields ?? []);
-  }
-  return data as T;
-}
+/** An operator's request: `api`, which keeps the field errors of a refusal. */
+export const send = api;
 
 /** A message rendered when shown, so that a language switch applies to it. */
 export type Text = () => string;
@@ -163,7 +120,7 @@ export function useForm(known: string[]): [Outcome, (fn: () => Promise<unknown>,
 
 export function refusal(e: unknown, known: string[]): Outcome {
   const out: Outcome = { ok: "", general: [], fields: {} };
-  const fields = e instanceof FormError ? e.fields : [];
+  const fields = e instanceof ApiError ? e.fields : [];
   for (const f of fields) {
     // "agenda[2].title": beside the "agenda" field, naming its line
     const item = /^(\w+)\[(\d+)\]/.exec(f.field);
