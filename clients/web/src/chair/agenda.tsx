@@ -75,26 +75,39 @@ function DocChoice({ s, id, value, exclude, onChoose }: { s: Sitting; id: string
   );
 }
 
-function ProposeForm({ s, run, item, onDone }: { s: Sitting; run: Run; item: string; onDone: () => void }) {
+/** A motion's form: a title when it asks for one, the document (one of the sitting's or
+ * a file to upload), and what ``submit`` makes of them; an upload's refusal is shown. */
+function MotionForm(props: {
+  s: Sitting;
+  id: string;
+  testid: string;
+  withTitle: boolean;
+  exclude?: string;
+  hint?: string;
+  label: string;
+  submitTestid: string;
+  submit: (title: string, doc: string, file: File | null) => Promise<void>;
+  onDone: () => void;
+}) {
+  const { s, id, withTitle } = props;
   const [title, setTitle] = useState("");
   const [doc, setDoc] = useState("");
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  const id = `propose-${item}`;
+  const ready = (!withTitle || !!title.trim()) && (!!doc || !!file);
   return (
     <form
       class="stack motion-form"
-      data-testid="propose-form"
+      data-testid={props.testid}
       onSubmit={async (e) => {
         e.preventDefault();
-        if (!title.trim() || (!doc && !file)) return;
+        if (!ready) return;
         setBusy(true);
         setError("");
         try {
-          const hash = doc || (await upload(s.id, file!, title.trim(), item, null));
-          run({ type: "motion.propose", title: title.trim(), doc: hash, item });
-          onDone();
+          await props.submit(title.trim(), doc, file);
+          props.onDone();
         } catch (err) {
           setError(uploadError(err));
         } finally {
@@ -102,15 +115,20 @@ function ProposeForm({ s, run, item, onDone }: { s: Sitting; run: Run; item: str
         }
       }}
     >
-      <label for={`${id}-title`}>{t("web.motion.title_field")}</label>
-      <input id={`${id}-title`} data-testid="motion-title" required maxLength={500} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
-      <DocChoice s={s} id={id} value={doc} onChoose={(v, f) => { setDoc(v); setFile(f); }} />
+      {props.hint && <p class="muted">{props.hint}</p>}
+      {withTitle && (
+        <>
+          <label for={`${id}-title`}>{t("web.motion.title_field")}</label>
+          <input id={`${id}-title`} data-testid="motion-title" required maxLength={500} value={title} onInput={(e) => setTitle(e.currentTarget.value)} />
+        </>
+      )}
+      <DocChoice s={s} id={id} value={doc} exclude={props.exclude} onChoose={(v, f) => { setDoc(v); setFile(f); }} />
       {error && <p class="warn-text" role="alert">{error}</p>}
       <div class="row">
-        <button type="submit" class="primary" data-testid="motion-propose" disabled={busy || !title.trim() || (!doc && !file)}>
-          {t("web.motion.propose")}
+        <button type="submit" class="primary" data-testid={props.submitTestid} disabled={busy || !ready}>
+          {props.label}
         </button>
-        <button type="button" onClick={onDone}>
+        <button type="button" onClick={props.onDone}>
           {t("web.cancel")}
         </button>
       </div>
@@ -118,46 +136,35 @@ function ProposeForm({ s, run, item, onDone }: { s: Sitting; run: Run; item: str
   );
 }
 
-function AmendForm({ s, run, motion, onDone }: { s: Sitting; run: Run; motion: Motion; onDone: () => void }) {
-  const [doc, setDoc] = useState("");
-  const [file, setFile] = useState<File | null>(null);
-  const [error, setError] = useState("");
-  const [busy, setBusy] = useState(false);
-  const current = s.documents[motion.doc];
-  const id = `amend-${motion.id}`;
+function ProposeForm({ s, run, item, onDone }: { s: Sitting; run: Run; item: string; onDone: () => void }) {
+  const submit = async (title: string, doc: string, file: File | null) => {
+    const hash = doc || (await upload(s.id, file!, title, item, null));
+    run({ type: "motion.propose", title, doc: hash, item });
+  };
   return (
-    <form
-      class="stack motion-form"
-      data-testid="amend-form"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        if (!doc && !file) return;
-        setBusy(true);
-        setError("");
-        try {
-          const title = current?.title ?? motion.title;
-          const hash = doc || (await upload(s.id, file!, title, motion.item, motion.doc));
-          run({ type: "motion.amend", motion: motion.id, doc: hash });
-          onDone();
-        } catch (err) {
-          setError(uploadError(err));
-        } finally {
-          setBusy(false);
-        }
-      }}
-    >
-      <p class="muted">{t("web.motion.amend_hint")}</p>
-      <DocChoice s={s} id={id} value={doc} exclude={motion.doc} onChoose={(v, f) => { setDoc(v); setFile(f); }} />
-      {error && <p class="warn-text" role="alert">{error}</p>}
-      <div class="row">
-        <button type="submit" class="primary" data-testid="motion-amend-submit" disabled={busy || (!doc && !file)}>
-          {t("web.motion.amend")}
-        </button>
-        <button type="button" onClick={onDone}>
-          {t("web.cancel")}
-        </button>
-      </div>
-    </form>
+    <MotionForm s={s} id={`propose-${item}`} testid="propose-form" withTitle label={t("web.motion.propose")} submitTestid="motion-propose" submit={submit} onDone={onDone} />
+  );
+}
+
+function AmendForm({ s, run, motion, onDone }: { s: Sitting; run: Run; motion: Motion; onDone: () => void }) {
+  const submit = async (_title: string, doc: string, file: File | null) => {
+    const title = s.documents[motion.doc]?.title ?? motion.title;
+    const hash = doc || (await upload(s.id, file!, title, motion.item, motion.doc));
+    run({ type: "motion.amend", motion: motion.id, doc: hash });
+  };
+  return (
+    <MotionForm
+      s={s}
+      id={`amend-${motion.id}`}
+      testid="amend-form"
+      withTitle={false}
+      exclude={motion.doc}
+      hint={t("web.motion.amend_hint")}
+      label={t("web.motion.amend")}
+      submitTestid="motion-amend-submit"
+      submit={submit}
+      onDone={onDone}
+    />
   );
 }
 
