@@ -233,3 +233,48 @@ def test_the_gallery_in_english_by_its_url(browser: Any, hub: Hub, shots: Any) -
         assert not sc.errors, sc.errors
     finally:
         sc.close()
+
+
+def test_long_titles_on_the_chair_console(browser: Any, hub: Hub, shots: Any) -> None:
+    """The longest titles the hub takes (500 characters; one without a space) wrap and are
+    clamped in the chair's header, its bar and its agenda: no sideways scrolling, every
+    button on screen."""
+    long = ("Nghị quyết về việc phê chuẩn quyết toán ngân sách địa phương năm 2025 " * 8)[:500]
+    unbroken = ("Điềuchỉnhquyhoạchchitiết" * 21)[:500]
+    token = hub.token("vanhanh")
+    created = hub.http(
+        "POST",
+        "/api/sittings",
+        {
+            "council": "hdnd-phuong-ben-thanh",
+            "title": long,
+            "scheduled_at": 1_790_000_000_000,
+            "agenda": [{"title": long}, {"title": unbroken}, {"title": "Bế mạc"}],
+        },
+        token,
+    )
+    hub.sitting = created["id"]
+    hub.check_in(*[f"db{i:02d}" for i in range(1, 23)])
+    ok(hub.command(CHAIR, {"type": "sitting.open"}))
+    ok(hub.command(CHAIR, {"type": "sitting.start"}))
+    ok(hub.command(CHAIR, {"type": "agenda.move", "item": "i2"}))
+    sc = Screens(browser, hub)
+    try:
+        chair = sc.open("/chair/", size=(1440, 900), user=CHAIR)
+        expect(chair.locator("[data-testid=current-item]")).to_have_text(unbroken)
+        width = chair.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 1440, width
+        for sel in ("header.top .sitting-name", "[data-testid=current-item]"):
+            assert clamped(chair, sel), sel
+            assert rect(chair, sel)["height"] < 80, sel  # two lines
+        items = chair.locator("[data-testid=agenda-item] .item-title")
+        expect(items).to_have_count(3)
+        for i in range(2):
+            assert clamped(chair, f"[data-testid=agenda-item] >> nth={i} >> .item-title")
+        for button in chair.locator("header.top button, .chair-bar button").all():
+            b = button.bounding_box()
+            assert b is not None and b["x"] >= 0 and b["x"] + b["width"] <= 1440, b
+        shots(chair, "chair-long-titles")
+        assert not sc.errors, sc.errors
+    finally:
+        sc.close()
