@@ -14,7 +14,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 
 from server import http_api, openapi, video_api
 from server.auth import Auth
@@ -29,6 +28,7 @@ from server.security import SecurityHeaders, UnreadBody
 from server.sequencer import wall_ms
 from server.sessions import SessionWatch
 from server.video import Video, media_config
+from server.webfiles import WebFiles
 
 VERSION = "0.1.0"
 SWEEP_S = 600  # expired sessions and stale login-throttle counts are dropped this often
@@ -102,7 +102,7 @@ def create_app(config: Config) -> Starlette:
         *record.routes(),
     ]
     if config.web.is_dir():
-        routes.append(Mount("/", StaticFiles(directory=config.web, html=True), name="web"))
+        routes.append(Mount("/", WebFiles(directory=config.web, html=True), name="web"))
     middleware = [Middleware(SecurityHeaders), Middleware(UnreadBody)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.services = services

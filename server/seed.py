@@ -21,6 +21,7 @@ from server.config import Config
 from server.demo import NAMES, demo_council
 from server.documents import store_document
 from server.i18n import t
+from server.record.draft import AUTHORITY, draft_pdf
 from server.registry import CouncilRow, GuestRow, MemberRow, NotFound, RoomRow, SittingRow
 from server.sequencer import wall_ms
 
@@ -32,41 +33,23 @@ OPERATOR = "vanhanh"
 ROOM = "diem-cau-khu-pho-3"  # a linked hall: its computer logs in under this id
 ROOM_NAME = "Điểm cầu Nhà văn hóa khu phố 3"
 LOGINS_FILE = "demo-logins.json"
+DRAFT_TITLE = "Dự thảo Nghị quyết dự toán ngân sách năm 2026"
+DRAFT_PAGES = [
+    "Căn cứ Luật Tổ chức chính quyền địa phương; Luật Ngân sách nhà nước;\n"
+    "Hội đồng nhân dân phường quyết nghị:\n"
+    "Điều 1. Phê chuẩn dự toán thu ngân sách nhà nước trên địa bàn phường năm 2026.",
+    "Điều 2. Phê chuẩn dự toán chi ngân sách phường năm 2026, "
+    "ưu tiên giáo dục, y tế và chỉnh trang đô thị.",
+    "Điều 3. Tổ chức thực hiện.\n"
+    "Ủy ban nhân dân phường tổ chức thực hiện Nghị quyết này; Thường trực Hội đồng nhân dân, "
+    "các Ban và đại biểu Hội đồng nhân dân phường giám sát việc thực hiện.",
+]
 
 
-def demo_pdf(title: str, pages: list[str]) -> bytes:
-    """A small, valid PDF with one line of text per page (no extra dependency)."""
-    objects: list[bytes] = []
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(pages)))
-    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
-    font_ref = 3 + 2 * len(pages)
-    for i, text in enumerate(pages):
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {4 + 2 * i} 0 R "
-            f"/Resources << /Font << /F1 {font_ref} 0 R >> >> >>".encode()
-        )
-        safe = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = (
-            f"BT /F1 20 Tf 60 760 Td ({title}) Tj 0 -40 Td /F1 14 Tf ({safe}) Tj "
-            f"0 -30 Td (Trang {i + 1}/{len(pages)}) Tj ET"
-        ).encode("latin-1", "replace")
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+def demo_pdf(title: str, pages: list[str], authority: str = AUTHORITY) -> bytes:
+    """A real PDF with ``title`` and one block of text per page, typeset with the
+    minutes' fonts so that its Vietnamese keeps every diacritic."""
+    return draft_pdf(title, pages, authority)
 
 
 async def seed(services: Services, config: Config) -> None:
@@ -136,22 +119,15 @@ async def seed(services: Services, config: Config) -> None:
         await asyncio.to_thread(
             reg.add_sitting, SittingRow(SITTING, council.id, "Kỳ họp thường lệ cuối năm 2025", now)
         )
-        pdf = demo_pdf(
-            "Du thao Nghi quyet du toan ngan sach 2026",
-            [
-                "Dieu 1. Phe chuan du toan thu ngan sach.",
-                "Dieu 2. Phe chuan du toan chi.",
-                "Dieu 3. To chuc thuc hien.",
-            ],
-        )
+        pdf = demo_pdf(DRAFT_TITLE, DRAFT_PAGES, council.name)
         digest, _ = await store_document(services, pdf)
         await asyncio.to_thread(reg.add_document, digest, "application/pdf", len(pdf), council.id)
         await services.hub.submit(
             SITTING,
             c.RegisterDocument(
                 hash=DocHash(digest),
-                title="Dự thảo Nghị quyết dự toán ngân sách năm 2026",
-                pages=3,
+                title=DRAFT_TITLE,
+                pages=len(DRAFT_PAGES),
                 item=ItemId("nghi-quyet"),
             ),
             None,

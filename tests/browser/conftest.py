@@ -281,8 +281,11 @@ def open_page(
     page.set_default_timeout(ms(8))
     if setup is not None:
         setup(page)
+    wall = path.startswith("/gallery")  # a wall screen: no buttons, ?lang= chooses
+    if wall and lang != "vi":
+        query += f"&lang={lang}"
     page.goto(hub.url(f"{path}?sitting={hub.sitting}{query}"))
-    if lang == "en":
+    if lang == "en" and not wall:
         page.get_by_role("button", name="English").first.click()
     if user:
         if before_login is not None:

@@ -218,7 +218,7 @@ def test_election_of_a_vice_chair(browser: Any, hub: Hub, shots: Any) -> None:
         audited(audit)
         shots(gallery, "gallery-vi-election-result")
         shots(chair, "chair-vi-election-result", full=True)
-        gallery.get_by_role("button", name="English").click()
+        gallery.goto(gallery.url + "&lang=en")  # the wall screen's language is in its URL
         expect(gallery.locator("[data-testid=e-headline-elected]")).to_have_text(
             f"Elected: {CUONG}"
         )

@@ -14,6 +14,7 @@ import { ElectionResult } from "../ui/electionresult";
 import { ballotsOf, VoteResult } from "../ui/votepanel";
 import { Attendance } from "./attendance";
 import "./chair.css";
+import "./titles.css";
 import { BallotSetup } from "./elections";
 import { revoteAsk } from "./votesetup";
 import { Agenda, type Ask, TextVersion } from "./agenda";

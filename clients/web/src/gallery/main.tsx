@@ -1,17 +1,25 @@
+// The public gallery: a 1920×1080 wall screen read from ten metres. No login and no
+// buttons: `?sitting=` picks the sitting (else the first one not closed), `?lang=en`
+// the language (Vietnamese by default, never remembered).
 import { useEffect, useState } from "preact/hooks";
 import { Connection } from "../lib/connection";
-import { t, useLang } from "../lib/i18n";
-import { activeTurns, itemQueue, latestVote, memberName } from "../lib/reducer";
+import { formatDateTime } from "../lib/format";
+import { lang, setLang, t, useLang } from "../lib/i18n";
+import { activeTurns } from "../lib/reducer";
 import type { Sitting } from "../lib/types";
-import { Countdown, LangSwitch, LinkBanner, QuorumGauge, VoteClock } from "../ui/common";
-import { DocViewer } from "../ui/docviewer";
+import { QuorumGauge, VoteClock } from "../ui/common";
 import { boot } from "../ui/boot";
 import { param, useLive } from "../ui/hooks";
-import { ElectionResult } from "../ui/electionresult";
-import { ballotsOf, VoteResult } from "../ui/votepanel";
+import { ballotsOf } from "../ui/votepanel";
+import { AudioOut } from "../ui/video";
+import { GalleryDoc } from "./document";
+import { AgendaList, CurrentItem, Floor, Head, Reconnect, useShownVote } from "./parts";
+import { GalleryVote } from "./result";
 import "./gallery.css";
 import { FloorVideo, useGalleryMedia } from "./video";
-import { AudioOut } from "../ui/video";
+
+const wanted = param("lang") === "en" ? "en" : "vi";
+if (lang() !== wanted) setLang(wanted, false);
 
 async function pickSitting(): Promise<string | null> {
   const fromUrl = param("sitting");
@@ -22,73 +30,6 @@ async function pickSitting(): Promise<string | null> {
   } catch {
     return null;
   }
-}
-
-function Floor({ s, conn }: { s: Sitting; conn: Connection }) {
-  const turns = activeTurns(s);
-  const next = itemQueue(s).slice(0, 4);
-  return (
-    <section class="g-floor" aria-label={t("web.floor.title")}>
-      <h2>{t("web.gallery.speaking")}</h2>
-      {turns.length === 0 && <p class="g-none">{t("web.floor.nobody")}</p>}
-      {turns.map((turn) => (
-        <div class="g-speaker" data-testid="g-speaker" key={turn.id}>
-          <div>
-            <div class="g-name">{memberName(s, turn.speaker)}</div>
-            <div class="g-kind">
-              {t(`turn.${turn.kind}`)}
-              {turn.status === "paused" && ` · ${t("web.turn.paused")}`}
-            </div>
-          </div>
-          <div aria-live="off">
-            <Countdown turn={turn} conn={conn} big />
-          </div>
-        </div>
-      ))}
-      {next.length > 0 && (
-        <div class="g-next">
-          <h3>{t("web.gallery.next")}</h3>
-          <ol data-testid="g-next">
-            {next.map((r) => (
-              <li key={r.id}>
-                {memberName(s, r.member)} <span class="g-kind">· {t(`turn.${r.kind}`)}</span>
-              </li>
-            ))}
-          </ol>
-        </div>
-      )}
-    </section>
-  );
-}
-
-function VoteArea({ s, conn }: { s: Sitting; conn: Connection }) {
-  const live = conn.live;
-  const vote = latestVote(s);
-  if (!vote || vote.status === "cancelled") return null;
-  if (vote.status === "open") {
-    const { ballots, present } = ballotsOf(vote, s, live);
-    return (
-      <section class="g-vote open" data-testid="g-vote" aria-live="polite">
-        <h2>
-          {t(`kind.${vote.kind}`)} · {t(`form.${vote.form}`)}
-        </h2>
-        <p class="g-vote-title">{vote.title}</p>
-        <p class="g-ballots" data-testid="g-ballots">
-          {t("web.vote.ballots_of_present", { ballots, present })}
-        </p>
-        <VoteClock vote={vote} conn={conn} />
-      </section>
-    );
-  }
-  return (
-    <section class="g-vote closed" data-testid="g-vote" aria-live="polite">
-      <h2>
-        {t("web.vote.result")} · {t(`form.${vote.form}`)}
-      </h2>
-      <p class="g-vote-title">{vote.title}</p>
-      {vote.kind === "motion" ? <VoteResult vote={vote} big /> : <ElectionResult vote={vote} big />}
-    </section>
-  );
 }
 
 function Gallery() {
@@ -106,9 +47,22 @@ function Gallery() {
     });
     return () => c?.stop();
   }, []);
-  if (missing) return <main class="g-empty">{t("web.link.unknown_sitting")}</main>;
+  if (missing) return <main class="g-empty">{t("gallery.no_sitting")}</main>;
   if (!conn) return <main class="g-empty">{t("web.link.connecting")}</main>;
   return <GalleryLive conn={conn} />;
+}
+
+/** Suspended or closed: the sitting's name, the clock and what is happening, nothing else. */
+function Pause({ s }: { s: Sitting }) {
+  const closed = s.phase === "closed";
+  return (
+    <div class="g-pause" data-testid={closed ? "g-closed" : "g-suspended"}>
+      <h2 class="g-pause-title">{t(closed ? "gallery.closed.title" : "gallery.suspended.title")}</h2>
+      {closed && s.closed_at != null && <p class="g-pause-at">{t("gallery.closed.at", { at: formatDateTime(s.closed_at) })}</p>}
+      <p class="g-pause-body">{t(closed ? "gallery.closed.body" : "gallery.suspended.body")}</p>
+      {!closed && <CurrentItem s={s} />}
+    </div>
+  );
 }
 
 function GalleryLive({ conn }: { conn: Connection }) {
@@ -118,50 +72,42 @@ function GalleryLive({ conn }: { conn: Connection }) {
   useEffect(() => {
     if (s) document.body.dataset.ready = "1";
   }, [s !== null]);
-  if (!s) return (
-    <main class="g-empty">
-      <LinkBanner live={live} />
-      {t("web.link.connecting")}
-    </main>
-  );
-  const item = s.agenda.find((i) => i.id === s.current_item);
+  if (!s) return <main class="g-empty">{t("web.link.connecting")}</main>;
+  return <Screen s={s} conn={conn} media={media} />;
+}
+
+function Screen({ s, conn, media }: { s: Sitting; conn: Connection; media: ReturnType<typeof useGalleryMedia> }) {
+  const live = conn.live;
+  const vote = useShownVote(s);
+  if (s.phase === "suspended" || s.phase === "closed") {
+    return (
+      <main class={`gallery g-${s.phase}`} data-seq={s.seq}>
+        <Head s={s} conn={conn} />
+        <Pause s={s} />
+        <Reconnect live={live} />
+      </main>
+    );
+  }
   const doc = s.presentation ? s.documents[s.presentation.doc] : undefined;
-  const vote = latestVote(s);
-  const showDoc = doc && !(vote && vote.status === "open");
   const video = media.status?.floor != null;
+  const showDoc = doc && !video && vote?.status !== "open";
+  const layout = video ? " with-video" : showDoc ? " with-doc" : "";
+  const tally = vote?.status === "open" ? ballotsOf(vote, s, live) : { ballots: 0, present: 0 };
   return (
     <main class="gallery" data-seq={s.seq}>
-      <LinkBanner live={live} />
-      <header class="g-head">
-        <div>
-          <div class="g-council">{s.council.name}</div>
-          <h1 class="g-title">{s.title}</h1>
-        </div>
-        <div class="g-head-right">
-          <span class={`g-phase phase-${s.phase}`} data-testid="phase">
-            {t(`phase.${s.phase}`)}
-          </span>
-          <LangSwitch />
-        </div>
-      </header>
-      <div class="g-item" data-testid="g-item">
-        <span class="g-label">{t("web.agenda.current")}</span>
-        <span>{item ? item.title : t("web.agenda.none")}</span>
-      </div>
-      <div class={`g-body${video ? " with-video" : ""}`}>
-        <div class="g-left">
-          {video ? <FloorVideo s={s} conn={conn} state={media} /> : <Floor s={s} conn={conn} />}
-          {showDoc && !video && (
-            <section class="g-doc" data-testid="g-doc">
-              <DocViewer doc={doc} page={s.presentation!.page} width={900} />
-            </section>
-          )}
-        </div>
-        <div class="g-right">
+      <Head s={s} conn={conn} />
+      <CurrentItem s={s} />
+      <div class={`g-body${layout}`}>
+        <AgendaList s={s} />
+        {video && <FloorVideo s={s} conn={conn} state={media} />}
+        {showDoc && <GalleryDoc doc={doc} page={s.presentation!.page} />}
+        <div class="g-side">
+          {!video && (!vote || activeTurns(s).length > 0) && <Floor s={s} conn={conn} next={vote ? 0 : 4} />}
+          {vote && <GalleryVote vote={vote} {...tally} clock={<VoteClock vote={vote} conn={conn} />} />}
           <QuorumGauge s={s} big />
-          <VoteArea s={s} conn={conn} />
         </div>
       </div>
+      <Reconnect live={live} />
       <AudioOut stream={media.floor} />
     </main>
   );

@@ -40,13 +40,17 @@ document.documentElement.lang = current;
 
 export const lang = (): Lang => current;
 
-export function setLang(l: Lang): void {
+/** Switch to `l`; remembered for the next visit unless `remember` is false (a wall
+ * screen whose URL chooses its language). */
+export function setLang(l: Lang, remember = true): void {
   if (l === current) return;
   current = l;
-  try {
-    localStorage.setItem(STORE, l);
-  } catch {
-    /* ignore */
+  if (remember) {
+    try {
+      localStorage.setItem(STORE, l);
+    } catch {
+      /* ignore */
+    }
   }
   document.documentElement.lang = l;
   for (const fn of listeners) fn(l);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, Connection, logout, session } from "../lib/connection";
 import { t, useLang } from "../lib/i18n";
+import { formatDateTime } from "../lib/format";
 import { matches } from "../lib/members";
 import { isPresent } from "../lib/reducer";
 import type { LoginInfo, Sitting } from "../lib/types";
@@ -112,7 +113,7 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
                   {x.title} <span class="muted mono">{x.id}</span>
                 </td>
                 <td>{councils.find((c) => c.id === x.council)?.name ?? x.council}</td>
-                <td>{new Date(x.scheduled_at).toLocaleString()}</td>
+                <td data-testid="scheduled-at">{formatDateTime(x.scheduled_at)}</td>
                 <td>{t(`phase.${x.phase}`)}</td>
                 <td class="row">
                   {["chair", "delegate", "gallery", "room"].map((c) => (

@@ -1,7 +1,8 @@
 // Shared pieces of the video consoles: elements bound to a MediaStream, the device
 // picker, the quality line and the link's state in words.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { lang, t, useLang } from "../lib/i18n";
+import { t, useLang } from "../lib/i18n";
+import { formatNumber } from "../lib/format";
 import type { Connection } from "../lib/connection";
 import { MediaLink, type MediaMode, type MediaOptions, type MediaState, type Quality } from "../lib/media";
 import "./video.css";
@@ -125,11 +126,10 @@ export function MicCam({ link, state }: { link: MediaLink; state: MediaState }) 
   );
 }
 
-const num = (n: number, digits = 0) => n.toLocaleString(lang() === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** "loss 0.4 % · 812 kbit/s", or that the picture is frozen. */
 export function qualityText(q: { loss: number; kbps: number; frozen: boolean }): string {
-  const line = t("video.quality", { loss: num(q.loss, 1), kbps: num(q.kbps) });
+  const line = t("video.quality", { loss: formatNumber(q.loss, 1), kbps: formatNumber(q.kbps) });
   return q.frozen ? `${t("video.frozen")} · ${line}` : line;
 }
 
