@@ -217,11 +217,7 @@ def vote_figures(vote: Vote, state: Sitting, audience: Audience) -> VoteFigures:
 def latest_vote(state: Sitting) -> Vote | None:
     """The vote the consoles show: the one opened last (an open vote is: no other opens
     while it is); of two opened at the same instant, the later one."""
-    latest: Vote | None = None
-    for v in state.votes.values():
-        if latest is None or v.opened_at >= latest.opened_at:
-            latest = v
-    return latest
+    return next(reversed(state.votes.values()), None)  # the votes in the order opened
 
 
 def _choices(rules: Rules, state: Sitting) -> tuple[Need, ...]:

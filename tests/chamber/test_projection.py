@@ -10,8 +10,16 @@ import pytest
 from chamber import commands as c
 from chamber import events as e
 from chamber.ids import ABSTAIN, APPROVE, REJECT, MemberId, VoteForm, VoteId
+from chamber.log import apply
 from chamber.model import Sitting, Vote
-from chamber.projection import Audience, VoteView, project_event, project_state, vote_view
+from chamber.projection import (
+    Audience,
+    VoteView,
+    counts_shown,
+    project_event,
+    project_state,
+    vote_view,
+)
 from chamber.rules import Rules
 from tests.chamber.play import Play, m
 
@@ -218,3 +226,35 @@ def test_a_snapshot_projects_every_vote() -> None:
     assert votes[second.id].voted == {m(7)} and votes[second.id].counts == {}
     assert votes[second.id].ballots == {MemberId("m07"): {q: ABSTAIN}}
     assert view.attendance == p.s.attendance and view.seq == p.s.seq
+
+
+@pytest.mark.parametrize(
+    ("form", "finish", "audience", "rules", "shown"),
+    [
+        (OPEN, "closed", PUBLIC, QUIET, True),
+        (SECRET, "closed", DELEGATE, None, True),
+        (OPEN, "", PUBLIC, None, True),
+        (OPEN, "", PUBLIC, QUIET, False),
+        (OPEN, "", CHAIR, QUIET, True),
+        (SECRET, "", CHAIR, None, False),
+        (OPEN, "cancelled", CHAIR, None, True),
+        (OPEN, "cancelled", DELEGATE, None, False),
+        (SECRET, "cancelled", CHAIR, None, False),
+    ],
+)
+def test_who_is_shown_the_counts(
+    form: VoteForm, finish: str, audience: Audience, rules: Rules | None, shown: bool
+) -> None:
+    p, vid, _ = voting(form, finish, rules)
+    assert counts_shown(p.s.votes[vid], p.s.rules, audience) is shown
+
+
+def test_a_ballot_seen_where_the_counts_are_hidden_leaves_them_hidden() -> None:
+    """A delegate is sent their own ballot but not the running count: applying the one
+    must not make up the other."""
+    p, vid, _ = voting(OPEN)
+    mine = project_state(p.s, DELEGATE, m(6))
+    step = p.as_delegate(6, c.CastBallot(vote=vid, choice=ABSTAIN))
+    after = apply(mine, step.records[0])
+    assert after.votes[vid].counts == {}
+    assert m(6) in after.votes[vid].voted
