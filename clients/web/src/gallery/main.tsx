@@ -158,7 +158,7 @@ function GalleryLive({ conn }: { conn: Connection }) {
           )}
         </div>
         <div class="g-right">
-          <QuorumGauge s={s} big />
+          <QuorumGauge figures={conn.live.figures} big />
           <VoteArea s={s} conn={conn} />
         </div>
       </div>

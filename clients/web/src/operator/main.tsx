@@ -307,7 +307,7 @@ function CheckInList({ conn, sitting }: { conn: Connection; sitting: string }) {
   const act = (type: string, member: string) => attempt(() => command(sitting, { type, member }), setMsg, t("web.op.saved"));
   return (
     <>
-      <QuorumGauge s={s} />
+      <QuorumGauge figures={live.figures} />
       <label>
         {t("web.op.find_member")}
         <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
