@@ -5,6 +5,7 @@
  * nothing here applies a rule of procedure. Plain props, so any console can use it. */
 import { lang, optionName, t, thresholdWords, useLang, type Lang } from "../lib/i18n";
 import type { OptionFigures, QuestionFigures, Vote, VoteFigures } from "../lib/types";
+import { Verdict } from "./votepanel";
 import "./results.css";
 
 /** A share in basis points, as the chosen language writes it: "53,33 %" / "53.33%". */
@@ -115,6 +116,7 @@ export function Results({ vote, figures, big }: { vote: Vote; figures: VoteFigur
           <p class={`rs-headline ${HEADLINE_CLASS[f.verdict] ?? ""}`} data-testid="rs-headline" data-verdict={f.verdict}>
             {t(`web.results.verdict.${f.verdict}`)}
           </p>
+          {f.status === "closed" && <Verdict vote={vote} />}
           {f.counts && (
             <div class="rs-tally" data-testid="rs-tally">
               {f.questions.map((q) => (
