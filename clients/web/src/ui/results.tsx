@@ -5,6 +5,7 @@
  * nothing here applies a rule of procedure. Plain props, so any console can use it. */
 import { lang, optionName, t, thresholdWords, useLang, type Lang } from "../lib/i18n";
 import type { OptionFigures, QuestionFigures, Vote, VoteFigures } from "../lib/types";
+import { ElectionResult } from "./electionresult";
 import { Verdict } from "./votepanel";
 import "./results.css";
 
@@ -116,13 +117,20 @@ export function Results({ vote, figures, big }: { vote: Vote; figures: VoteFigur
           <p class={`rs-headline ${HEADLINE_CLASS[f.verdict] ?? ""}`} data-testid="rs-headline" data-verdict={f.verdict}>
             {t(`web.results.verdict.${f.verdict}`)}
           </p>
-          {f.status === "closed" && <Verdict vote={vote} />}
-          {f.counts && (
-            <div class="rs-tally" data-testid="rs-tally">
-              {f.questions.map((q) => (
-                <Question key={q.question} vote={vote} q={q} f={f} big={big} />
-              ))}
-            </div>
+          {f.status === "closed" && vote.kind !== "motion" ? (
+            // An election or a confidence poll: per candidate or official, by name.
+            <ElectionResult vote={vote} big={big} figures={f} />
+          ) : (
+            <>
+              {f.status === "closed" && <Verdict vote={vote} />}
+              {f.counts && (
+                <div class="rs-tally" data-testid="rs-tally">
+                  {f.questions.map((q) => (
+                    <Question key={q.question} vote={vote} q={q} f={f} big={big} />
+                  ))}
+                </div>
+              )}
+            </>
           )}
           <ul class="rs-facts">
             {f.needed !== null && f.status === "closed" && (
