@@ -198,7 +198,9 @@ def _vote_opened(s: Sitting, ev: e.VoteOpened, at: int) -> Sitting:
 
 def _add(counts: dict[str, dict[str, int]], answers: dict[str, str], sign: int) -> None:
     for question, option in answers.items():
-        per = counts.setdefault(question, {})  # a projection may hide the counts
+        per = counts.get(question)
+        if per is None:  # a projection hid the counts: a ballot seen does not reveal them
+            continue
         per[option] = per.get(option, 0) + sign
 
 
@@ -225,7 +227,8 @@ def _ballot(s: Sitting, ev: e.BallotCast, at: int) -> Sitting:
 def _vote_closed(s: Sitting, ev: e.VoteClosed, at: int) -> Sitting:
     vote = s.votes[ev.vote]
     counts = {o.question: dict(o.counts) for o in ev.result.outcomes}
-    return _update_vote(s, replace(vote, status=VoteStatus.CLOSED, result=ev.result, counts=counts))
+    closed = replace(vote, status=VoteStatus.CLOSED, result=ev.result, counts=counts, closed_at=at)
+    return _update_vote(s, closed)
 
 
 def _vote_cancelled(s: Sitting, ev: e.VoteCancelled, at: int) -> Sitting:
@@ -233,7 +236,7 @@ def _vote_cancelled(s: Sitting, ev: e.VoteCancelled, at: int) -> Sitting:
     counts = vote.counts
     if vote.form is VoteForm.SECRET:  # the ballot box of a void vote is discarded unread
         counts = {q: dict.fromkeys(per, 0) for q, per in counts.items()}
-    return _update_vote(s, replace(vote, status=VoteStatus.CANCELLED, counts=counts))
+    return _update_vote(s, replace(vote, status=VoteStatus.CANCELLED, counts=counts, closed_at=at))
 
 
 APPLIERS: dict[type[Any], Callable[[Sitting, Any, int], Sitting]] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from msgspec import Struct, field
+from msgspec import UNSET, Struct, UnsetType, field
 
 from chamber.ids import (
     PRESENT,
@@ -175,6 +175,9 @@ class Vote(Struct, frozen=True, kw_only=True):
     ballots: dict[MemberId, dict[str, str]] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     result: Result | None = None
+    # When it was closed or cancelled (ms). Unset while open, and so never in the
+    # canonical encoding of a ``VoteOpened`` record (older records re-encode unchanged).
+    closed_at: int | UnsetType = UNSET
 
 
 class OptionCount(Struct, frozen=True, kw_only=True):

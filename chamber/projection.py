@@ -30,6 +30,7 @@ from chamber import events as e
 from chamber.ids import MemberId, Phase, VoteForm, VoteId, VoteStatus
 from chamber.log import HeldBack, Record
 from chamber.model import Sitting, Vote
+from chamber.rules import Rules
 
 
 class Audience(StrEnum):
@@ -38,12 +39,35 @@ class Audience(StrEnum):
     CHAIR = "chair"  # chair, vice-chair, secretary and operators
 
 
+def running_count(vote: Vote, rules: Rules, audience: Audience) -> bool:
+    """Whether ``audience`` is shown the running count of ``vote`` while it is open: never
+    a secret vote's; a named vote's to the chair, and to the hall (the gallery and the
+    delegates) unless the rules of procedure say otherwise (``hall_running_count``)."""
+    if vote.form is VoteForm.SECRET:
+        return False
+    return audience is Audience.CHAIR or rules.running_count
+
+
+def counts_shown(vote: Vote, rules: Rules, audience: Audience) -> bool:
+    """Whether ``audience`` is shown the counts of ``vote``: everyone a closed vote's; an
+    open one's as ``running_count`` says; a cancelled one's only the chair, and only a
+    named one's (a void secret ballot box is discarded unread; the hall is not told how a
+    void vote stood, so that no revote is taken with it known)."""
+    if vote.status is VoteStatus.CLOSED:
+        return True
+    if vote.status is VoteStatus.OPEN:
+        return running_count(vote, rules, audience)
+    return audience is Audience.CHAIR and vote.form is VoteForm.OPEN
+
+
 def _vote_for(vote: Vote, audience: Audience, member: MemberId | None) -> Vote:
     """A vote as ``audience`` sees it, consistent with the events it is sent: the chair
     gets every ballot event; anyone else only their own, so they see only their own
     participation (the public: none; the count of ballots comes in the conflated view,
-    the named roll call in the result)."""
-    hide_counts = vote.status is VoteStatus.OPEN and (
+    the named roll call in the result). The counts are those the events sent build: the
+    chair's of a named vote; everyone's once it is closed (the hall's running count, where
+    the rules show it, comes in the conflated view, never in the state)."""
+    hide_counts = vote.status is not VoteStatus.CLOSED and (
         vote.form is VoteForm.SECRET or audience is not Audience.CHAIR
     )
     counts = {} if hide_counts else vote.counts
@@ -142,7 +166,8 @@ class VoteView(Struct, frozen=True, kw_only=True):
     ballots: int
     present: int
     voted: tuple[MemberId, ...] | None = None  # chair only: who has voted
-    counts: dict[str, dict[str, int]] | None = None  # chair only, named votes only
+    # Named votes only: the chair always, the hall as ``running_count`` says.
+    counts: dict[str, dict[str, int]] | None = None
 
 
 def vote_view(state: Sitting, audience: Audience) -> VoteView | None:
@@ -155,5 +180,5 @@ def vote_view(state: Sitting, audience: Audience) -> VoteView | None:
         ballots=len(vote.voted),
         present=state.present_count(),
         voted=tuple(sorted(vote.voted)) if chair else None,
-        counts=vote.counts if chair and vote.form is VoteForm.OPEN else None,
+        counts=vote.counts if running_count(vote, state.rules, audience) else None,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from msgspec import Struct, field
+from msgspec import UNSET, Struct, UnsetType, field
 
 from chamber.ids import (
     ABSTAIN,
@@ -102,6 +102,10 @@ MORE_THAN_HALF_OF_CAST = Threshold(base=Base.CAST, num=1, den=2, comparison=Comp
 
 MOTION_OPTIONS = (APPROVE, REJECT, ABSTAIN)
 
+# The fractions a chair is offered when changing a vote's threshold (a preset's own is
+# offered too when it is another); with every base and comparison (chamber/figures.py).
+FRACTIONS: tuple[tuple[int, int], ...] = ((1, 2), (2, 3), (3, 4))
+
 PRESETS: dict[str, VotePreset] = {
     # A resolution passes with more than half of the total number of delegates.
     "resolution": VotePreset(
@@ -148,6 +152,16 @@ class Rules(Struct, frozen=True, kw_only=True):
     # resign; at least two thirds rating "low" puts them to a vote of no confidence.
     confidence_resign: Threshold = MORE_THAN_HALF_OF_SEATS
     confidence_no_confidence: Threshold = TWO_THIRDS_OF_SEATS
+    # Whether the hall (the gallery and the delegates) sees a named vote's running count
+    # while it is open; off, it sees only how many have voted. Unset means on: a field
+    # added after logs were first written is left out of the canonical encoding unless
+    # set, so an older record re-encodes to the bytes it was hashed as.
+    hall_running_count: bool | UnsetType = UNSET
+
+    @property
+    def running_count(self) -> bool:
+        """Whether the hall sees a named vote's running count (on unless set off)."""
+        return self.hall_running_count is not False
 
 
 DEFAULT_RULES = Rules()

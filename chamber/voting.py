@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from msgspec import UNSET
 from msgspec.structs import replace
 
 from chamber import commands as c
@@ -83,6 +84,7 @@ def _opened(s: Sitting, ctx: Ctx, vote: Vote, index: int = 0) -> Decision:
         ballots={},
         counts={q.id: dict.fromkeys(vote.options, 0) for q in vote.questions},
         result=None,
+        closed_at=UNSET,
     )
     return Decision((e.VoteOpened(vote=opened, warning=warning),))
 

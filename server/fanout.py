@@ -30,6 +30,7 @@ from typing import Any
 
 from chamber import Record, Sitting
 from chamber import events as e
+from chamber.figures import figures
 from chamber.ids import MemberId
 from chamber.projection import Audience, project_event, project_state, vote_view
 from server.protocol import Codec, EventItem, Events, Snapshot, View
@@ -176,6 +177,12 @@ class Conn:
                 await self.send(view)
 
 
+def _view_value(state: Sitting, audience: Audience) -> tuple[Any, int, Any]:
+    """What the conflated view tells ``audience``: the open vote's view, the members
+    present, and the figures the consoles show (chamber/figures.py)."""
+    return vote_view(state, audience), state.present_count(), figures(state, audience)
+
+
 class Room:
     """The connections watching one sitting."""
 
@@ -288,8 +295,8 @@ class Room:
 
     @staticmethod
     def view_frame(state: Sitting, conn: Conn) -> bytes:
-        view = vote_view(state, conn.audience)
-        return conn.codec.encode(View(seq=state.seq, vote=view, present=state.present_count()))
+        view, present, shown = _view_value(state, conn.audience)
+        return conn.codec.encode(View(seq=state.seq, vote=view, present=present, figures=shown))
 
     async def _drop(self, conn: Conn) -> None:
         log.info("sitting %s: dropping a stalled %s connection", self.sitting, conn.audience)
@@ -327,10 +334,9 @@ class Room:
         state = self.state()
         if state is None:
             return lambda conn: None
-        present = state.present_count()
         changed: set[Audience] = set()
         for audience in Audience:
-            value = (vote_view(state, audience), present)
+            value = _view_value(state, audience)
             if self._last_views.get(audience) != value:
                 self._last_views[audience] = value
                 changed.add(audience)
@@ -345,8 +351,10 @@ class Room:
                 return
             key = (conn.audience, conn.codec.kind)
             if key not in frames:
-                view, _ = self._last_views[conn.audience]
-                frames[key] = conn.codec.encode(View(seq=state.seq, vote=view, present=present))
+                view, present, shown = self._last_views[conn.audience]
+                frames[key] = conn.codec.encode(
+                    View(seq=state.seq, vote=view, present=present, figures=shown)
+                )
             conn.set_view(frames[key])
 
         return deliver

@@ -101,6 +101,7 @@ class View(Struct, frozen=True, tag="view", tag_field="t"):
     seq: int
     vote: Any
     present: int
+    figures: Any = None  # chamber/figures.py Figures, for the connection's audience
 
 
 class Ack(Struct, frozen=True, tag="ack", tag_field="t"):

@@ -10,17 +10,28 @@ import pytest
 from chamber import commands as c
 from chamber import events as e
 from chamber.ids import ABSTAIN, APPROVE, REJECT, MemberId, VoteForm, VoteId
+from chamber.log import apply
 from chamber.model import Sitting, Vote
-from chamber.projection import Audience, VoteView, project_event, project_state, vote_view
+from chamber.projection import (
+    Audience,
+    VoteView,
+    counts_shown,
+    project_event,
+    project_state,
+    vote_view,
+)
+from chamber.rules import Rules
 from tests.chamber.play import Play, m
 
 PUBLIC, DELEGATE, CHAIR = Audience.PUBLIC, Audience.DELEGATE, Audience.CHAIR
 DOC = "d" * 64
 
 
-def voting(form: VoteForm, finish: str = "") -> tuple[Play, VoteId, str]:
+def voting(
+    form: VoteForm, finish: str = "", rules: Rules | None = None
+) -> tuple[Play, VoteId, str]:
     """25 present; m04 approves, m05 rejects; then the vote is closed or cancelled."""
-    p = Play()
+    p = Play(rules=rules)
     p.open_and_start(25)
     p.do(c.RegisterDocument(hash=DOC, title="Dự thảo"))
     p.do(c.ProposeMotion(title="Nghị quyết", doc=DOC))
@@ -53,9 +64,13 @@ VIEWS = [
     (OPEN, "closed", CHAIR, None, FULL, {4, 5}, {4, 5}),
     (SECRET, "closed", PUBLIC, None, FULL, set(), set()),
     (SECRET, "closed", CHAIR, None, FULL, {4, 5}, set()),
-    (OPEN, "cancelled", PUBLIC, None, FULL, set(), set()),  # a void named vote stays visible
-    (SECRET, "cancelled", PUBLIC, None, ZERO, set(), set()),  # the void box, discarded
-    (SECRET, "cancelled", CHAIR, None, ZERO, {4, 5}, set()),
+    # A void named vote: the chair keeps its counts; the hall is not told how it stood
+    # (its ballot events are held back from it until the sitting closes: project_log).
+    (OPEN, "cancelled", PUBLIC, None, HIDDEN, set(), set()),
+    (OPEN, "cancelled", DELEGATE, 4, HIDDEN, {4}, {4}),
+    (OPEN, "cancelled", CHAIR, None, FULL, {4, 5}, {4, 5}),
+    (SECRET, "cancelled", PUBLIC, None, HIDDEN, set(), set()),  # the void box, discarded
+    (SECRET, "cancelled", CHAIR, None, HIDDEN, {4, 5}, set()),
 ]
 
 
@@ -157,21 +172,31 @@ def test_other_events_pass_unchanged() -> None:
                 assert project_event(record.event, p.s, audience, m(9)) is record.event
 
 
+RUNNING = {APPROVE: 1, REJECT: 1, ABSTAIN: 0}
+QUIET = Rules(hall_running_count=False)
+
+
 @pytest.mark.parametrize(
-    ("form", "audience", "expected"),
+    ("form", "rules", "audience", "expected"),
     [
-        (OPEN, PUBLIC, (2, 25, None, None)),
-        (OPEN, DELEGATE, (2, 25, None, None)),
-        (OPEN, CHAIR, (2, 25, (4, 5), {APPROVE: 1, REJECT: 1, ABSTAIN: 0})),
-        (SECRET, PUBLIC, (2, 25, None, None)),
-        (SECRET, DELEGATE, (2, 25, None, None)),
-        (SECRET, CHAIR, (2, 25, (4, 5), None)),  # who voted, never how many for what
+        (OPEN, None, PUBLIC, (2, 25, None, RUNNING)),  # the hall's running count: on
+        (OPEN, None, DELEGATE, (2, 25, None, RUNNING)),
+        (OPEN, None, CHAIR, (2, 25, (4, 5), RUNNING)),
+        (OPEN, QUIET, PUBLIC, (2, 25, None, None)),  # off: only how many have voted
+        (OPEN, QUIET, DELEGATE, (2, 25, None, None)),
+        (OPEN, QUIET, CHAIR, (2, 25, (4, 5), RUNNING)),  # the chair still sees it
+        (SECRET, None, PUBLIC, (2, 25, None, None)),
+        (SECRET, None, DELEGATE, (2, 25, None, None)),
+        (SECRET, None, CHAIR, (2, 25, (4, 5), None)),  # who voted, never how many for what
     ],
 )
 def test_vote_view_per_audience(
-    form: VoteForm, audience: Audience, expected: tuple[int, int, object, object]
+    form: VoteForm,
+    rules: Rules | None,
+    audience: Audience,
+    expected: tuple[int, int, object, object],
 ) -> None:
-    p, vid, q = voting(form)
+    p, vid, q = voting(form, rules=rules)
     ballots, present, voted, counts = expected
     assert vote_view(p.s, audience) == VoteView(
         vote=vid,
@@ -201,3 +226,35 @@ def test_a_snapshot_projects_every_vote() -> None:
     assert votes[second.id].voted == {m(7)} and votes[second.id].counts == {}
     assert votes[second.id].ballots == {MemberId("m07"): {q: ABSTAIN}}
     assert view.attendance == p.s.attendance and view.seq == p.s.seq
+
+
+@pytest.mark.parametrize(
+    ("form", "finish", "audience", "rules", "shown"),
+    [
+        (OPEN, "closed", PUBLIC, QUIET, True),
+        (SECRET, "closed", DELEGATE, None, True),
+        (OPEN, "", PUBLIC, None, True),
+        (OPEN, "", PUBLIC, QUIET, False),
+        (OPEN, "", CHAIR, QUIET, True),
+        (SECRET, "", CHAIR, None, False),
+        (OPEN, "cancelled", CHAIR, None, True),
+        (OPEN, "cancelled", DELEGATE, None, False),
+        (SECRET, "cancelled", CHAIR, None, False),
+    ],
+)
+def test_who_is_shown_the_counts(
+    form: VoteForm, finish: str, audience: Audience, rules: Rules | None, shown: bool
+) -> None:
+    p, vid, _ = voting(form, finish, rules)
+    assert counts_shown(p.s.votes[vid], p.s.rules, audience) is shown
+
+
+def test_a_ballot_seen_where_the_counts_are_hidden_leaves_them_hidden() -> None:
+    """A delegate is sent their own ballot but not the running count: applying the one
+    must not make up the other."""
+    p, vid, _ = voting(OPEN)
+    mine = project_state(p.s, DELEGATE, m(6))
+    step = p.as_delegate(6, c.CastBallot(vote=vid, choice=ABSTAIN))
+    after = apply(mine, step.records[0])
+    assert after.votes[vid].counts == {}
+    assert m(6) in after.votes[vid].voted

@@ -106,7 +106,9 @@ async def test_a_screen_that_joins_mid_vote_is_sent_the_ballots_cast_at_once() -
     assert screen.view is not None
     view = msgspec.json.decode(screen.view)
     assert (view["seq"], view["present"], view["vote"]["ballots"]) == (p.s.seq, 25, 5)
-    assert view["vote"]["counts"] is None and view["vote"]["voted"] is None
+    # The hall's running count of a named vote (on by default), never who voted.
+    assert view["vote"]["counts"] == {motion(p): {"approve": 5, "reject": 0, "abstain": 0}}
+    assert view["vote"]["voted"] is None
 
 
 async def test_a_resync_drops_every_covered_frame_even_behind_an_answer() -> None:

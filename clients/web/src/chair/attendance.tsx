@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { t } from "../lib/i18n";
 import { matches, sortRoles } from "../lib/members";
 import { isPresent, presentCount } from "../lib/reducer";
-import type { Command, Member, Presence, Sitting } from "../lib/types";
+import type { Command, Figures, Member, Presence, Sitting } from "../lib/types";
 import { QuorumGauge } from "../ui/common";
 import "./attendance.css";
 
@@ -176,7 +176,7 @@ export function RolesLine({ m }: { m: Member }) {
   );
 }
 
-export function Attendance({ s, run }: { s: Sitting; run: Run }) {
+export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures | null; run: Run }) {
   const [open, setOpen] = useState(false);
   const [query, setQuery] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
@@ -190,7 +190,7 @@ export function Attendance({ s, run }: { s: Sitting; run: Run }) {
   return (
     <section class="card" aria-labelledby="c-att" data-testid="c-attendance">
       <h2 id="c-att">{t("web.attendance.title")}</h2>
-      <QuorumGauge s={s} />
+      <QuorumGauge figures={figures} />
       <p class="muted" data-testid="att-summary">
         {t("web.attendance.summary", { present: presentCount(s), members: members.length })} ·{" "}
         {t("web.att.breakdown", { hall: count("in_hall"), remote: count("remote"), excused: count("excused"), absent: count("absent") + count("left") })}

@@ -4,9 +4,7 @@
  * (candidates or officials, in ballot order) and, for an election, how many to elect. */
 import { useState } from "preact/hooks";
 import { optionName, t, thresholdWords } from "../lib/i18n";
-import { presentCount } from "../lib/reducer";
-import { needed, reachableNeeded } from "../lib/rules";
-import type { Command, Sitting, VoteKind } from "../lib/types";
+import type { Command, Figures, Need, Sitting, VoteKind } from "../lib/types";
 import "../ui/elections.css";
 import { type Ask, VoteSetup } from "./votesetup";
 
@@ -101,21 +99,17 @@ const seconds = (v: string): number | undefined => {
   return Number.isFinite(d) && d > 0 ? d : undefined;
 };
 
-function Unreachable({ s, kind }: { s: Sitting; kind: VoteKind }) {
-  const th = kind === "election" ? s.rules.election : s.rules.confidence_resign;
-  const present = presentCount(s);
-  const short = reachableNeeded(th, s.council.total_seats, present);
-  if (short === null) return null;
-  // An election refuses to open out of reach; a confidence poll only warns (chamber/voting.py).
-  const refused = kind === "election";
+/** Opening out of reach of those present: refused or warned of, as the hub says. */
+function Unreachable({ need, present }: { need: Need | null; present: number }) {
+  if (!need || need.short === null) return null;
   return (
-    <p class={refused ? "error" : "warn-text"} role="alert" data-testid="e-unreachable">
-      {t("web.vote.unreachable", { present, needed: short })} {refused ? t("web.vote.unreachable_refuse") : t("web.vote.unreachable_warn")}
+    <p class={need.refuses ? "error" : "warn-text"} role="alert" data-testid="e-unreachable">
+      {t("web.vote.unreachable", { present, needed: need.short })} {need.refuses ? t("web.vote.unreachable_refuse") : t("web.vote.unreachable_warn")}
     </p>
   );
 }
 
-export function ElectionSetup({ s, run }: { s: Sitting; run: Run }) {
+export function ElectionSetup({ s, figures, run }: { s: Sitting; figures: Figures | null; run: Run }) {
   const [title, setTitle] = useState(t("web.election.title_default"));
   const [positions, setPositions] = useState("1");
   const [names, setNames] = useState<string[]>([]);
@@ -123,7 +117,8 @@ export function ElectionSetup({ s, run }: { s: Sitting; run: Run }) {
   const n = parseInt(positions, 10);
   const badPositions = !(Number.isInteger(n) && n >= 1 && n <= Math.max(1, names.length));
   const th = s.rules.election;
-  const refused = reachableNeeded(th, s.council.total_seats, presentCount(s)) !== null;
+  const need = figures?.setup?.election ?? null;
+  const refused = need === null || (need.short !== null && need.refuses);
   const ok = s.phase === "in_session" && title.trim() !== "" && names.length > 0 && !badPositions && !refused;
   return (
     <form
@@ -158,10 +153,10 @@ export function ElectionSetup({ s, run }: { s: Sitting; run: Run }) {
       )}
       <p class="muted hint">{t("web.election.secret")}</p>
       <p class="hint" data-testid="e-rule">
-        {t("web.election.rule", { threshold: thresholdWords(th), needed: needed(th, s.council.total_seats) })}
+        {t("web.election.rule", { threshold: thresholdWords(th), needed: need?.needed ?? "—" })}
       </p>
       <Duration value={duration} set={setDuration} fallback={s.rules.election_duration_s} />
-      <Unreachable s={s} kind="election" />
+      <Unreachable need={need} present={figures?.present ?? 0} />
       <button type="submit" class="primary" data-testid="open-election" disabled={!ok}>
         {t("web.election.open")}
       </button>
@@ -169,12 +164,12 @@ export function ElectionSetup({ s, run }: { s: Sitting; run: Run }) {
   );
 }
 
-export function ConfidenceSetup({ s, run }: { s: Sitting; run: Run }) {
+export function ConfidenceSetup({ s, figures, run }: { s: Sitting; figures: Figures | null; run: Run }) {
   const [title, setTitle] = useState(t("web.confidence.title_default"));
   const [names, setNames] = useState<string[]>([]);
   const [duration, setDuration] = useState("");
   const ok = s.phase === "in_session" && title.trim() !== "" && names.length > 0;
-  const total = s.council.total_seats;
+  const setup = figures?.setup ?? null;
   return (
     <form
       class="stack vote-setup"
@@ -200,10 +195,10 @@ export function ConfidenceSetup({ s, run }: { s: Sitting; run: Run }) {
       <p class="hint">{t("web.confidence.ratings", { ratings: CONFIDENCE_OPTIONS.map(optionName).join(" / ") })}</p>
       <p class="muted hint">{t("web.election.secret")}</p>
       <p class="hint" data-testid="c-rule">
-        {t("web.confidence.rule", { needed: needed(s.rules.confidence_resign, total), hard: needed(s.rules.confidence_no_confidence, total) })}
+        {t("web.confidence.rule", { needed: setup?.confidence_resign.needed ?? "—", hard: setup?.confidence_no_confidence.needed ?? "—" })}
       </p>
       <Duration value={duration} set={setDuration} fallback={s.rules.election_duration_s} />
-      <Unreachable s={s} kind="confidence" />
+      <Unreachable need={setup?.confidence_resign ?? null} present={figures?.present ?? 0} />
       <button type="submit" class="primary" data-testid="open-confidence" disabled={!ok}>
         {t("web.confidence.open")}
       </button>
@@ -214,7 +209,7 @@ export function ConfidenceSetup({ s, run }: { s: Sitting; run: Run }) {
 const KINDS: VoteKind[] = ["motion", "election", "confidence"];
 
 /** The chair's vote set-up: a motion vote, an election or a confidence poll. */
-export function BallotSetup({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) => void }) {
+export function BallotSetup({ s, figures, run, ask }: { s: Sitting; figures: Figures | null; run: Run; ask: (a: Ask) => void }) {
   const [kind, setKind] = useState<VoteKind>("motion");
   return (
     <div class="stack">
@@ -234,9 +229,9 @@ export function BallotSetup({ s, run, ask }: { s: Sitting; run: Run; ask: (a: As
           <option value={m.name} key={m.id} />
         ))}
       </datalist>
-      {kind === "motion" && <VoteSetup s={s} run={run} ask={ask} />}
-      {kind === "election" && <ElectionSetup s={s} run={run} />}
-      {kind === "confidence" && <ConfidenceSetup s={s} run={run} />}
+      {kind === "motion" && <VoteSetup s={s} figures={figures} run={run} ask={ask} />}
+      {kind === "election" && <ElectionSetup s={s} figures={figures} run={run} />}
+      {kind === "confidence" && <ConfidenceSetup s={s} figures={figures} run={run} />}
     </div>
   );
 }

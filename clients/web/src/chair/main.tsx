@@ -10,8 +10,8 @@ import { DocViewer } from "../ui/docviewer";
 import { useKeys, useLive } from "../ui/hooks";
 import { RecordLinks } from "../ui/recordlinks";
 import { Session } from "../ui/session";
-import { ElectionResult } from "../ui/electionresult";
-import { ballotsOf, VoteResult } from "../ui/votepanel";
+import { Results } from "../ui/results";
+import { ballotsOf } from "../ui/votepanel";
 import { Attendance } from "./attendance";
 import "./chair.css";
 import "./titles.css";
@@ -68,6 +68,7 @@ function OpenVotePanel({ s, vote, live, conn, ask }: { s: Sitting; vote: Vote; l
           {vote.options.map((o) => `${optionName(o)}: ${counts[vote.questions[0].id]?.[o] ?? 0}`).join(" · ")}
         </p>
       )}
+      <Results vote={vote} figures={live.figures?.vote ?? null} />
       {vote.form === "open" && (
         <details open={notVoted.length <= 12}>
           <summary>{t("web.vote.not_voted", { count: notVoted.length })}</summary>
@@ -120,7 +121,7 @@ function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn:
               <p class="vote-title">
                 <strong>{vote.title}</strong> · {t(`form.${vote.form}`)} <TextVersion vote={vote} sep />
               </p>
-              {vote.kind === "motion" ? <VoteResult vote={vote} /> : <ElectionResult vote={vote} />}
+              <Results vote={vote} figures={live.figures?.vote ?? null} />
               {vote.result?.roll_call && (
                 <details>
                   <summary>{t("web.vote.roll_call")}</summary>
@@ -141,7 +142,7 @@ function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn:
             </div>
           )}
           {presides ? (
-            <BallotSetup s={s} run={run} ask={ask} />
+            <BallotSetup s={s} figures={live.figures} run={run} ask={ask} />
           ) : (
             <p class="muted" data-testid="setup-presiding-only">
               {t("web.setup.presiding_only")}
@@ -278,7 +279,7 @@ function ChairLive({ conn }: { conn: Connection }) {
         <div class="chair-grid">
           <div class="col">
             <Agenda s={s} run={run} ask={setAsking} />
-            <Attendance s={s} run={run} />
+            <Attendance s={s} figures={live.figures} run={run} />
           </div>
           <div class="col">
             <Floor s={s} conn={conn} run={run} ask={setAsking} give={give} remote={remoteMembers(mediaState)} media={mediaState} />

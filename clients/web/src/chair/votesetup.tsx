@@ -1,9 +1,7 @@
 /** Setting up a vote: start from a rule preset, change what the sitting needs. */
 import { useState } from "preact/hooks";
 import { optionName, t, thresholdWords } from "../lib/i18n";
-import { presentCount } from "../lib/reducer";
-import { needed, reachableNeeded } from "../lib/rules";
-import type { Base, Command, Comparison, Sitting, Threshold, Vote, VoteForm, VotePreset } from "../lib/types";
+import type { Base, Command, Comparison, Figures, Need, Sitting, Threshold, Vote, VoteForm, VotePreset } from "../lib/types";
 
 type Run = (cmd: Command) => void;
 
@@ -53,14 +51,9 @@ const fromPreset = (p: VotePreset): Setup => ({
   duration: p.duration_s != null ? String(p.duration_s) : "",
 });
 
-/** Fractions offered for a threshold (the preset's own is added when it is another). */
-const FRACTIONS: [number, number][] = [
-  [1, 2],
-  [2, 3],
-  [3, 4],
-];
-const BASES: Base[] = ["total_seats", "present", "cast"];
-const COMPARISONS: Comparison[] = ["more_than", "at_least"];
+/** The thresholds offered, in the hub's order, with what each needs now (chamber/figures.py):
+ * its fractions, bases and comparisons; nothing here counts what a threshold needs. */
+const uniq = <T,>(xs: T[]): T[] => [...new Set(xs)];
 
 const sameThreshold = (a: Threshold, b: Threshold) => a.base === b.base && a.num === b.num && a.den === b.den && a.comparison === b.comparison;
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -79,7 +72,7 @@ function openCommand(motion: string, preset: VotePreset, v: Setup): Command {
   return cmd;
 }
 
-export function VoteSetup({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) => void }) {
+export function VoteSetup({ s, figures, run, ask }: { s: Sitting; figures: Figures | null; run: Run; ask: (a: Ask) => void }) {
   const motions = Object.values(s.motions);
   const presets = Object.values(s.rules.presets);
   const [motion, setMotion] = useState(motions.find((m) => m.item === s.current_item)?.id ?? motions[0]?.id ?? "");
@@ -89,27 +82,25 @@ export function VoteSetup({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask)
   if (!preset || !v) return null;
   const set = (change: Partial<Setup>) => setV({ ...v, ...change });
   const setThreshold = (change: Partial<Threshold>) => set({ threshold: { ...v.threshold, ...change } });
-  const present = presentCount(s);
+  const setup = figures?.setup ?? null;
+  const present = figures?.present ?? 0;
   const th = v.threshold;
-  const unreachable = reachableNeeded(th, s.council.total_seats, present);
-  const refused = unreachable !== null && preset.unreachable === "refuse";
+  const choices: Need[] = setup?.choices ?? [];
+  const chosen: Need | null = choices.find((n) => sameThreshold(n.threshold, th)) ?? null;
+  const unreachable = chosen?.short ?? null;
+  // The preset says whether opening out of reach is refused or only warned of.
+  const refused = unreachable !== null && (setup?.presets[presetId]?.refuses ?? true);
   const tooFew = v.options.length < 2;
   const inSession = s.phase === "in_session";
   const cmd = openCommand(motion, preset, v);
   const edited = Object.keys(cmd).some((k) => !["type", "motion", "preset"].includes(k));
-  const fractions = [...FRACTIONS];
-  for (const [num, den] of [
-    [preset.rule.threshold.num, preset.rule.threshold.den],
-    [th.num, th.den],
-  ])
-    if (!fractions.some(([n, d]) => n === num && d === den)) fractions.push([num, den]);
+  const fractions = uniq(choices.map((n) => `${n.threshold.num}/${n.threshold.den}`));
+  const BASES = uniq(choices.map((n) => n.threshold.base)) as Base[];
+  const COMPARISONS = uniq(choices.map((n) => n.threshold.comparison)) as Comparison[];
   const words = t("web.vote.passes_with", { threshold: thresholdWords(th), option: optionName(preset.rule.option).toLowerCase() });
+  const n = chosen?.needed ?? null;
   const need =
-    th.base === "total_seats"
-      ? ` (${needed(th, s.council.total_seats)})`
-      : th.base === "present"
-        ? ` (${t("web.vote.needed_present", { needed: needed(th, present), present })})`
-        : "";
+    n === null ? "" : th.base === "present" ? ` (${t("web.vote.needed_present", { needed: n, present })})` : ` (${n})`;
   const toggleOption = (o: string, on: boolean) => set({ options: preset.options.filter((x) => (x === o ? on : v.options.includes(x))) });
   return (
     <form
@@ -224,9 +215,9 @@ export function VoteSetup({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask)
                 setThreshold({ num, den });
               }}
             >
-              {fractions.map(([n, d]) => (
-                <option value={`${n}/${d}`} key={`${n}/${d}`}>
-                  {n}/{d}
+              {fractions.map((f) => (
+                <option value={f} key={f}>
+                  {f}
                 </option>
               ))}
             </select>
@@ -275,7 +266,7 @@ export function VoteSetup({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask)
           </button>
         </div>
       )}
-      <button type="submit" class="primary" data-testid="open-vote" disabled={!inSession || !motion || refused || tooFew}>
+      <button type="submit" class="primary" data-testid="open-vote" disabled={!inSession || !motion || refused || tooFew || !setup}>
         {t("web.vote.open")}
       </button>
     </form>

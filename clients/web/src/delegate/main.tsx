@@ -6,8 +6,7 @@ import { boot } from "../ui/boot";
 import { Countdown, Header, LinkBanner, Notices, PhaseChip, QuorumGauge, VoteClock } from "../ui/common";
 import { useLive } from "../ui/hooks";
 import { Session } from "../ui/session";
-import { ElectionResult } from "../ui/electionresult";
-import { VoteResult } from "../ui/votepanel";
+import { Results } from "../ui/results";
 import { Ballot } from "../ui/ballot";
 import { FloorNotices } from "../ui/notices";
 import { MyAttendance } from "./attendance";
@@ -85,10 +84,13 @@ function VotePanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string }
       </h2>
       <p class="d-vote-title">{vote.title}</p>
       {vote.status === "open" ? (
-        <Ballot key={vote.id} s={s} conn={conn} me={me} vote={vote} />
+        <>
+          <Ballot key={vote.id} s={s} conn={conn} me={me} vote={vote} />
+          <Results vote={vote} figures={conn.live.figures?.vote ?? null} />
+        </>
       ) : (
         <>
-          {vote.kind === "motion" ? <VoteResult vote={vote} /> : <ElectionResult vote={vote} />}
+          <Results vote={vote} figures={conn.live.figures?.vote ?? null} />
           {own && (
             <p data-testid="my-ballot-after">
               {t("web.vote.your_ballot")}{" "}
@@ -142,7 +144,7 @@ function DelegateLive({ conn, me }: { conn: Connection; me: string }) {
         {s.phase !== "closed" && <DelegateVideo s={s} conn={conn} me={me} />}
         <Papers s={s} />
         <section class="card">
-          <QuorumGauge s={s} />
+          <QuorumGauge figures={live.figures} />
         </section>
       </main>
       <Notices conn={conn} live={live} />

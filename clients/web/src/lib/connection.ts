@@ -5,7 +5,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { applyEvents } from "./reducer";
 import { errorText, lang } from "./i18n";
-import type { Audience, Command, LoginInfo, Role, ServerFrame, Sitting, VoteView } from "./types";
+import type { Audience, Command, Figures, LoginInfo, Role, ServerFrame, Sitting, VoteView } from "./types";
 
 const MSGPACK = "nghitruong.v1.msgpack";
 const JSON_PROTO = "nghitruong.v1.json";
@@ -140,6 +140,8 @@ export interface LiveState {
   state: Sitting | null;
   view: VoteView | null;
   present: number | null;
+  /** The hub's figures for this audience (quorum, thresholds, shares): from the view. */
+  figures: Figures | null;
   audience: Audience | null;
   member: string | null;
   role: Role | null;
@@ -173,6 +175,7 @@ export class Connection {
     state: null,
     view: null,
     present: null,
+    figures: null,
     audience: null,
     member: null,
     role: null,
@@ -429,7 +432,7 @@ export class Connection {
         this.update({ state: { ...f.snapshot, seq: f.seq } });
         break;
       case "view":
-        this.update({ view: f.vote, present: f.present });
+        this.update({ view: f.vote, present: f.present, figures: f.figures ?? null });
         break;
       case "ack": {
         const p = this.pending.get(f.id);

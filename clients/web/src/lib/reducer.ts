@@ -49,7 +49,8 @@ function addCounts(
   sign: number,
 ): void {
   for (const [question, option] of Object.entries(answers)) {
-    const per = (counts[question] ??= {});
+    const per = counts[question];
+    if (per === undefined) continue; // a projection hid the counts: a ballot seen does not reveal them
     per[option] = (per[option] ?? 0) + sign;
   }
 }
@@ -193,7 +194,7 @@ export function applyEvent(s: Sitting | null, ev: ChamberEvent, at: number): Sit
       const vote = s.votes[ev.vote];
       if (!vote) return s;
       const counts = Object.fromEntries(ev.result.outcomes.map((o) => [o.question, { ...o.counts }]));
-      return withVote(s, { ...vote, status: "closed", result: ev.result, counts });
+      return withVote(s, { ...vote, status: "closed", result: ev.result, counts, closed_at: at });
     }
     case "vote.cancelled": {
       const vote = s.votes[ev.vote];
@@ -204,7 +205,7 @@ export function applyEvent(s: Sitting | null, ev: ChamberEvent, at: number): Sit
           Object.entries(counts).map(([q, per]) => [q, Object.fromEntries(Object.keys(per).map((o) => [o, 0]))]),
         );
       }
-      return withVote(s, { ...vote, status: "cancelled", counts });
+      return withVote(s, { ...vote, status: "cancelled", counts, closed_at: at });
     }
     default:
       return s;

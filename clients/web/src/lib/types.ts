@@ -58,6 +58,8 @@ export interface Rules {
   election_duration_s: number | null;
   confidence_resign: Threshold;
   confidence_no_confidence: Threshold;
+  /** Whether the hall sees a named vote's running count; absent means yes. */
+  hall_running_count?: boolean;
 }
 export interface Member {
   id: string;
@@ -183,6 +185,8 @@ export interface Vote {
   ballots: Record<string, Record<string, string>>;
   counts: Record<string, Record<string, number>>;
   result: Result | null;
+  /** When it was closed or cancelled (absent while open). */
+  closed_at?: number;
 }
 export interface Sitting {
   id: string;
@@ -263,11 +267,66 @@ export interface VoteView {
   counts: Record<string, Record<string, number>> | null;
 }
 
+// The figures the consoles show, computed by the hub (chamber/figures.py): a console
+// renders them and never computes a rule of procedure itself. Shares are basis points.
+export interface Need {
+  threshold: Threshold;
+  needed: number | null;
+  short: number | null;
+  refuses: boolean;
+}
+export interface OptionFigures {
+  option: string;
+  count: number;
+  of_seats_bp: number;
+  of_present_bp: number;
+}
+export interface QuestionFigures {
+  question: string;
+  options: OptionFigures[];
+  status: string;
+}
+export interface VoteFigures {
+  vote: string;
+  status: VoteStatus;
+  verdict: string;
+  closed_at: number | null;
+  total_seats: number;
+  present: number;
+  voted: number;
+  not_voted: number;
+  absent: number;
+  voted_of_seats_bp: number;
+  voted_of_present_bp: number;
+  base_count: number | null;
+  needed: number | null;
+  short: number | null;
+  counts: boolean;
+  questions: QuestionFigures[];
+}
+export interface SetupFigures {
+  presets: Record<string, Need>;
+  choices: Need[];
+  election: Need;
+  confidence_resign: Need;
+  confidence_no_confidence: Need;
+}
+export interface Figures {
+  total_seats: number;
+  present: number;
+  absent: number;
+  quorum_needed: number;
+  quorate: boolean;
+  running_count: boolean;
+  vote: VoteFigures | null;
+  setup: SetupFigures | null;
+}
+
 // Server → client frames.
 export type ServerFrame =
   | { t: "welcome"; sitting: string; audience: Audience; member: string | null; role: Role | null; seq: number; snapshot: Sitting | null; server_time: number; lang: string }
   | { t: "events"; from: number; to: number; events: EventItem[] }
-  | { t: "view"; seq: number; vote: VoteView | null; present: number }
+  | { t: "view"; seq: number; vote: VoteView | null; present: number; figures: Figures | null }
   | { t: "ack"; id: string; seq: [number, number] | null; ballot: Record<string, string> | null }
   | { t: "error"; id: string | null; code: string; message: string; params: Record<string, unknown> }
   | { t: "snapshot"; seq: number; snapshot: Sitting }

@@ -84,6 +84,7 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
   const [council, setCouncil] = useState(councils[0]?.id ?? "");
   const [title, setTitle] = useState("");
   const [when, setWhen] = useState("");
+  const [runningCount, setRunningCount] = useState(true);
   const [agenda, setAgenda] = useState("");
   const [out, run] = useForm(["title", "agenda"]);
   const [itemOut, runItem] = useForm(["cmd.title"]);
@@ -137,7 +138,7 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
             e.preventDefault();
             const items = agenda.split("\n").map((l) => l.trim()).filter(Boolean).map((title) => ({ title }));
             const at = when ? new Date(when).getTime() : Date.now();
-            if (await run(() => send("POST", "/api/sittings", { council, title, scheduled_at: at, agenda: items }), t("web.op.saved"))) {
+            if (await run(() => send("POST", "/api/sittings", { council, title, scheduled_at: at, agenda: items, ...(runningCount ? {} : { rules: { hall_running_count: false } }) }), t("web.op.saved"))) {
               setTitle("");
               setAgenda("");
               reload();
@@ -156,6 +157,10 @@ function Sittings({ councils, sittings, reload }: { councils: CouncilRow[]; sitt
           <Field id="sitting-agenda" label={t("web.op.agenda_lines")} out={out} field="agenda" wide>
             <textarea {...invalidProps(out, "agenda", "sitting-agenda")} rows={4} value={agenda} onInput={(e) => setAgenda(e.currentTarget.value)} />
           </Field>
+          <label class="inline wide">
+            <input type="checkbox" checked={runningCount} data-testid="op-hall-running-count" onChange={(e) => setRunningCount(e.currentTarget.checked)} />
+            {t("web.op.hall_running_count")}
+          </label>
           <button type="submit" class="primary">
             {t("web.op.create")}
           </button>
@@ -308,7 +313,7 @@ function CheckInList({ conn, sitting }: { conn: Connection; sitting: string }) {
   const act = (type: string, member: string) => attempt(() => command(sitting, { type, member }), setMsg, t("web.op.saved"));
   return (
     <>
-      <QuorumGauge s={s} />
+      <QuorumGauge figures={live.figures} />
       <label>
         {t("web.op.find_member")}
         <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />

@@ -20,7 +20,8 @@ const HALL_CAMERA: MediaTrackConstraints = { width: { ideal: 1280 }, height: { i
 
 function Bar({ s, conn, onDevices, devicesOpen }: { s: Sitting; conn: Connection; onDevices: () => void; devicesOpen: boolean }) {
   const item = s.agenda.find((i) => i.id === s.current_item);
-  const q = quorum(s, conn.live.present);
+  const f = conn.live.figures;
+  const q = f ? quorum(f) : null;
   const vote = latestVote(s);
   return (
     <header class="r-bar">
@@ -33,9 +34,11 @@ function Bar({ s, conn, onDevices, devicesOpen }: { s: Sitting; conn: Connection
         </span>
       </div>
       <div class="r-tools">
-        <span class={q.ok ? "ok-chip" : "warn-chip"} data-testid="quorum-count">
-          {t("video.room.present", { present: q.present, total: q.total })}
-        </span>
+        {q && (
+          <span class={q.ok ? "ok-chip" : "warn-chip"} data-testid="quorum-count">
+            {t("video.room.present", { present: q.present, total: q.total })}
+          </span>
+        )}
         {vote?.status === "open" && (
           <span class="r-vote-chip">
             {t("video.room.vote_open", { ballots: ballotsOf(vote, s, conn.live).ballots })} <VoteClock vote={vote} conn={conn} />

@@ -2,9 +2,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, login, type Connection, type LiveState } from "../lib/connection";
 import { formatClock, LANGS, lang, optionName, setLang, t, useLang, type Lang } from "../lib/i18n";
-import { needed } from "../lib/rules";
-import { presentCount } from "../lib/reducer";
-import type { LoginInfo, Sitting, Turn, Vote } from "../lib/types";
+import type { Figures, LoginInfo, Sitting, Turn, Vote } from "../lib/types";
 import { useTick } from "./hooks";
 
 export function LangSwitch() {
@@ -170,15 +168,15 @@ export function VoteClock({ vote, conn }: { vote: Vote; conn: Connection }) {
   );
 }
 
-export function quorum(s: Sitting, presentOverride?: number | null) {
-  const present = presentOverride ?? presentCount(s);
-  const need = needed(s.rules.quorum, s.council.total_seats);
-  return { present, need, ok: present >= need, total: s.council.total_seats };
+/** The quorum as the hub states it (chamber/figures.py): nothing here counts it. */
+export function quorum(f: Figures) {
+  return { present: f.present, need: f.quorum_needed, ok: f.quorate, total: f.total_seats };
 }
 
-export function QuorumGauge({ s, big }: { s: Sitting; big?: boolean }) {
+export function QuorumGauge({ figures, big }: { figures: Figures | null; big?: boolean }) {
   useLang();
-  const q = quorum(s);
+  if (!figures) return null;
+  const q = quorum(figures);
   const pct = (n: number) => `${Math.min(100, (100 * n) / Math.max(1, q.total))}%`;
   return (
     <div class={`quorum${big ? " big" : ""}`} data-testid="quorum">

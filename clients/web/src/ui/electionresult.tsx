@@ -4,13 +4,23 @@
  * their shares and the outcome the rules of procedure attach to them. Nothing here applies
  * a rule: every status comes from the result the hub published. */
 import { lang, optionName, t, thresholdWords } from "../lib/i18n";
-import type { Outcome, Result, Vote } from "../lib/types";
+import type { Outcome, Result, Vote, VoteFigures } from "../lib/types";
 import "./elections.css";
 
 /** "53,3 %" / "53.3%": a share of the total seats, one decimal, in the chosen language. */
 export function share(count: number, total: number): string {
   const pct = total > 0 ? (100 * count) / total : 0;
   const text = pct.toFixed(1);
+  return lang() === "vi" ? `${text.replace(".", ",")} %` : `${text}%`;
+}
+
+/** The share of the total seats the hub states for `option` on `question` (one decimal),
+ * where its figures are given; else counted here from the result (the gallery, until it
+ * takes the hub's figures too). */
+function seatShare(f: VoteFigures | undefined, question: string, option: string, count: number, total: number): string {
+  const o = f?.questions.find((q) => q.question === question)?.options.find((x) => x.option === option);
+  if (!o) return share(count, total);
+  const text = (o.of_seats_bp / 100).toFixed(1);
   return lang() === "vi" ? `${text.replace(".", ",")} %` : `${text}%`;
 }
 
@@ -35,7 +45,7 @@ function Headline({ vote, result, big }: { vote: Vote; result: Result; big?: boo
   );
 }
 
-function CandidateRow({ vote, result, o }: { vote: Vote; result: Result; o: Outcome }) {
+function CandidateRow({ vote, result, o, f }: { vote: Vote; result: Result; o: Outcome; f?: VoteFigures }) {
   const total = result.total_seats;
   const pct = total > 0 ? Math.min(100, (100 * o.approvals) / total) : 0;
   const mark = total > 0 ? Math.min(100, (100 * result.needed) / total) : 0;
@@ -44,7 +54,7 @@ function CandidateRow({ vote, result, o }: { vote: Vote; result: Result; o: Outc
       <th scope="row">{labelOf(vote, o.question)}</th>
       <td class="num">{o.approvals}</td>
       <td class="e-share">
-        <span class="num">{share(o.approvals, total)}</span>
+        <span class="num">{seatShare(f, o.question, "approve", o.approvals, total)}</span>
         <span class="e-bar" aria-hidden="true">
           <span class={`e-fill ${o.status}`} style={{ width: `${pct}%` }} />
           <span class="e-mark" style={{ left: `${mark}%` }} />
@@ -59,7 +69,7 @@ function CandidateRow({ vote, result, o }: { vote: Vote; result: Result; o: Outc
   );
 }
 
-function ElectionTable({ vote, result, big }: { vote: Vote; result: Result; big?: boolean }) {
+function ElectionTable({ vote, result, big, f }: { vote: Vote; result: Result; big?: boolean; f?: VoteFigures }) {
   const rows = [...result.outcomes].sort((a, b) => b.approvals - a.approvals);
   return (
     <>
@@ -77,7 +87,7 @@ function ElectionTable({ vote, result, big }: { vote: Vote; result: Result; big?
         </thead>
         <tbody>
           {rows.map((o) => (
-            <CandidateRow key={o.question} vote={vote} result={result} o={o} />
+            <CandidateRow key={o.question} vote={vote} result={result} o={o} f={f} />
           ))}
         </tbody>
       </table>
@@ -90,7 +100,7 @@ function ElectionTable({ vote, result, big }: { vote: Vote; result: Result; big?
 
 /** Per official a block, not a wide table: names of office are long, the counts carry
  * their own labels, and the gallery reads it at 10 m. */
-function ConfidenceList({ vote, result, big }: { vote: Vote; result: Result; big?: boolean }) {
+function ConfidenceList({ vote, result, big, f }: { vote: Vote; result: Result; big?: boolean; f?: VoteFigures }) {
   const total = result.total_seats;
   return (
     <>
@@ -103,7 +113,7 @@ function ConfidenceList({ vote, result, big }: { vote: Vote; result: Result; big
                 <span class={`c-cell c-${opt}`} key={opt}>
                   <span class="c-label">{optionName(opt)}</span>{" "}
                   <span class="c-value" data-testid={`e-${opt}`}>
-                    {t("web.eresult.count_share", { count: o.counts[opt] ?? 0, share: share(o.counts[opt] ?? 0, total) })}
+                    {t("web.eresult.count_share", { count: o.counts[opt] ?? 0, share: seatShare(f, o.question, opt, o.counts[opt] ?? 0, total) })}
                   </span>
                 </span>
               ))}
@@ -120,13 +130,13 @@ function ConfidenceList({ vote, result, big }: { vote: Vote; result: Result; big
 }
 
 /** A finished election or confidence poll (a cancelled one says so). */
-export function ElectionResult({ vote, big }: { vote: Vote; big?: boolean }) {
+export function ElectionResult({ vote, big, figures }: { vote: Vote; big?: boolean; figures?: VoteFigures }) {
   if (vote.status === "cancelled") return <p class="muted">{t("web.vote.cancelled")}</p>;
   const result = vote.result;
   if (!result) return null;
   return (
     <div class="vote-result e-result" data-testid="vote-result">
-      {result.kind === "election" ? <ElectionTable vote={vote} result={result} big={big} /> : <ConfidenceList vote={vote} result={result} big={big} />}
+      {result.kind === "election" ? <ElectionTable vote={vote} result={result} big={big} f={figures} /> : <ConfidenceList vote={vote} result={result} big={big} f={figures} />}
     </div>
   );
 }
