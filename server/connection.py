@@ -53,7 +53,7 @@ from server.protocol import (
 )
 from server.sequencer import Outcome, wall_ms
 from server.sessions import SessionWatch
-from server.transport import ABORT
+from server.transport import ABORT, RECEIVED
 from server.video import NotAllowed, Video, endpoint_for, presiding
 
 log = logging.getLogger("nghitruong.ws")
@@ -94,6 +94,8 @@ class Session:
         self.sitting: str | None = None
         self.loop = asyncio.get_running_loop()
         self._abort: Any = ws.scope.get("extensions", {}).get(ABORT)
+        self._received: Any = ws.scope.get("extensions", {}).get(RECEIVED)
+        self.received_at = 0.0  # when the last frame's bytes were read (perf_counter)
         self._unwatch: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
         # The heartbeat the client promised in its hello: when it was last heard, when
@@ -112,6 +114,7 @@ class Session:
         data: bytes | str | None = message.get("bytes")
         if data is None:
             data = message.get("text")
+        self.received_at = self._received() if self._received is not None else time.perf_counter()
         if data is None or (self.codec.binary != isinstance(data, bytes)):
             raise Closed(1003)
         if len(data) > self.config.max_frame_bytes:
@@ -233,6 +236,7 @@ class Session:
             self.config.stall_s,
             self.config.outbound_bytes,
             self._overflow,
+            self.hub.metrics.written,
         )
         self._welcome(conn, room, who, hello)  # no await from here to room.add: no gap
         room.add(conn)
@@ -372,19 +376,19 @@ class Session:
                 )
             )
             return
-        started = time.perf_counter()
+        started = self.received_at
         metrics = self.hub.metrics
+        metrics.stage["read"].observe(time.perf_counter() - started)
 
         def reply(outcome: Outcome) -> None:
             metrics.latency.observe(time.perf_counter() - started)
             answer = outcome.answer
             metrics.commands.labels(type=name, outcome="ok" if answer.ok else "refused").inc()
             if answer.ok:
-                conn.push_now(
-                    self.codec.encode(Ack(id=frame.id, seq=answer.seq, ballot=outcome.ballot))
-                )
+                data = self.codec.encode(Ack(id=frame.id, seq=answer.seq, ballot=outcome.ballot))
             else:
-                conn.push_now(self.error(answer.code, frame.id, **answer.params))
+                data = self.error(answer.code, frame.id, **answer.params)
+            conn.push_now(data, since=started)
 
         self.hub.sequencers[sitting].submit(
             frame.cmd, who.member, role, who.key(frame.id), reply, self._still_live

@@ -42,6 +42,8 @@ ANSWER, WELCOME = -1, -2  # the seq of a queued frame that is not an event frame
 
 Send = Callable[[bytes], Awaitable[None]]
 Close = Callable[[int], Awaitable[None]]
+#: Told when a command's answer was written: (received, queued, now), perf_counter times.
+Written = Callable[[float, float, float], None]
 
 
 def _counted(frames: Iterable[tuple[int, bytes]]) -> int:
@@ -62,11 +64,16 @@ class Conn:
         stall_s: float,
         max_bytes: int = 1 << 20,
         overflow: Callable[[], None] | None = None,
+        written: Written | None = None,
     ) -> None:
         self.send, self.close, self.codec = send, close, codec
         self.audience, self.member = audience, member
         self.limit, self.stall_s = limit, stall_s
         self.max_bytes, self.overflow = max_bytes, overflow
+        self.written = written
+        # Per queued answer, in order: (when its command was received, when it was queued);
+        # received is 0 for an answer that is not a command's (pong, a refused frame).
+        self.stamps: deque[tuple[float, float]] = deque()
         self.frames: deque[tuple[int, bytes]] = deque()  # (the seq it brings the client to, bytes)
         self.queued = 0  # bytes in `frames`: bounded by max_bytes
         self.view: bytes | None = None
@@ -113,7 +120,7 @@ class Conn:
             self.queued += len(data)
         self.wake.set()
 
-    def push_now(self, data: bytes, welcome: bool = False) -> None:
+    def push_now(self, data: bytes, welcome: bool = False, since: float = 0.0) -> None:
         """An answer (ack, error, pong): it does not count against the event backlog, but
         against the byte bound: a client whose answers pile up unread past it is cut off
         (it sends and does not read), and what was queued for it is freed. The welcome,
@@ -126,6 +133,8 @@ class Conn:
             return
         self.frames.append((ANSWER, data))
         self.queued += len(data)
+        if self.written is not None:
+            self.stamps.append((since, time.perf_counter()))
         if self.queued > self.max_bytes:
             self.drop()
             if self.overflow is not None:
@@ -137,6 +146,7 @@ class Conn:
         """Closed for good: forget everything queued and stop the writer."""
         self.closed = True
         self.frames.clear()
+        self.stamps.clear()
         self.queued = 0
         self.view = None
         self.wake.set()
@@ -171,6 +181,10 @@ class Conn:
                     self.queued -= len(data)
                 await self.send(data)
                 self.sent += 1
+                if seq == ANSWER and self.stamps:
+                    since, queued = self.stamps.popleft()
+                    if since and self.written is not None:
+                        self.written(since, queued, time.perf_counter())
             if self.view is not None and not self.resync:
                 view, self.view = self.view, None
                 await self.send(view)

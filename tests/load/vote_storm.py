@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from server.auth import token_hash  # noqa: E402
 from server.registry import CouncilRow, MemberRow, Registry, SessionRow  # noqa: E402
 from tests.load.generator import GENERATOR_LIMIT_PCT, NodeGenerator, verdict  # noqa: E402
-from tests.load.hubstats import hub_figures, scrape  # noqa: E402
+from tests.load.hubstats import hub_figures, scrape, stage_table  # noqa: E402
 from tests.server.conftest import free_port  # noqa: E402
 
 PROTO = "nghitruong.v1.msgpack"
@@ -356,6 +356,7 @@ def main() -> int:
         f" p99 ≤ {hub.get('hub_side_ack_p99_ms_at_most')} ms;"
         f" commands per group commit p50 ≤ {hub.get('group_commit_batch_p50_at_most')}"
     )
+    print(stage_table(hub))
     closed = hub.get("result_on_every_screen_after_close_ms")
     print(
         f"hub: the result (vote.closed with the verdict) on all {hub.get('screens_with_result')}"
