@@ -73,6 +73,11 @@ class NodeGenerator:
         finally:
             os.unlink(f.name)
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
     def go(self, vote: str, timeout: float = 120) -> dict[str, Any]:
         assert self.proc is not None and self.proc.stdin is not None
         self._cpu0, self._wall0 = self._cpu(), time.monotonic()

@@ -22,7 +22,9 @@ import WebSocket from "ws";
 const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const PROTO = "nghitruong.v1.msgpack";
 const now = () => performance.timeOrigin + performance.now(); // epoch ms, as Python's time.time()
-const emit = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
+// A pipe takes 64 KiB at once: the rest is written later, so exit only once it is out.
+const emit = (obj) =>
+  new Promise((resolve) => process.stdout.write(JSON.stringify(obj) + "\n", resolve));
 const T = 0x74; // "t"
 const BALLOTS = Buffer.from([0xa7, ...Buffer.from("ballots")]);
 const VOTE_CLOSED = Buffer.from([0xab, ...Buffer.from("vote.closed")]);
@@ -192,7 +194,7 @@ async function main() {
     emit({ acks: acks.map(([s, a]) => [s, a]), refused: acks.filter((a) => !a[2]).length, cpu: cpu.read() });
     const timeout = new Promise((resolve) => setTimeout(resolve, (cfg.watch_s ?? 30) * 1000));
     await Promise.race([seen, timeout]);
-    emit({ screens: { finals, closed, frames, bytes }, cpu: cpu.read() });
+    await emit({ screens: { finals, closed, frames, bytes }, cpu: cpu.read() });
     cpu.stop();
     break;
   }
@@ -200,7 +202,7 @@ async function main() {
   process.exit(0);
 }
 
-main().catch((err) => {
-  emit({ error: String(err && err.stack ? err.stack : err) });
+main().catch(async (err) => {
+  await emit({ error: String(err && err.stack ? err.stack : err) });
   process.exit(1);
 });
