@@ -53,7 +53,7 @@ from server.protocol import (
 )
 from server.sequencer import Outcome, wall_ms
 from server.sessions import SessionWatch
-from server.transport import ABORT, RECEIVED
+from server.transport import ABORT, RECEIVED, WRITE
 from server.video import NotAllowed, Video, endpoint_for, presiding
 
 log = logging.getLogger("nghitruong.ws")
@@ -95,6 +95,7 @@ class Session:
         self.loop = asyncio.get_running_loop()
         self._abort: Any = ws.scope.get("extensions", {}).get(ABORT)
         self._received: Any = ws.scope.get("extensions", {}).get(RECEIVED)
+        self._direct: Any = ws.scope.get("extensions", {}).get(WRITE)
         self.received_at = 0.0  # when the last frame's bytes were read (perf_counter)
         self._unwatch: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -237,6 +238,7 @@ class Session:
             self.config.outbound_bytes,
             self._overflow,
             self.hub.metrics.written,
+            self._direct,
         )
         self._welcome(conn, room, who, hello)  # no await from here to room.add: no gap
         room.add(conn)
@@ -320,9 +322,11 @@ class Session:
             ),
             welcome=True,
         )
+        conn.at = state.seq if snapshot is not None else int(last or 0)
         if resumable and last is not None and last < state.seq:
             missing = [r for r in recent if r.seq > last]
             conn.push(
+                last,
                 state.seq,
                 room.events_frame(
                     missing, state, who.audience, who.member, self.codec, last, state.seq

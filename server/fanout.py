@@ -3,10 +3,14 @@
 A batch of records is projected and encoded once per audience and encoding, and the same
 bytes object is handed to every connection of that audience (a delegate whose own ballot
 is in the batch gets a variant with it). A batch a connection sees nothing of (other
-members' ballots, for the gallery and the other delegates) is not sent on its own: the
-connection notes the quiet range and sends it as one empty `events` frame before its next
-visible frame or at the next view tick, so the seq stays contiguous and a ballot storm
-costs each screen a few frames a second, not one per group commit.
+members' ballots, for the gallery and the other delegates) is not sent on its own: each
+connection knows the seq its client was last brought to, and what lies between that and
+the sitting's seq is told as one empty `events` frame before its next visible frame or at
+the next view tick, so the seq stays contiguous and a ballot storm costs each screen a few
+frames a second, not one per group commit. Such a batch costs nothing per connection: a
+batch is handed only to the audiences that see something of it (connections are kept by
+audience, and delegates' by member), so a group commit of ballots touches the chair's
+connections and the voters', not two thousand screens.
 
 Each connection has a bounded outbound queue drained by its own writer task: a
 connection that falls behind is resynced from a snapshot, and one that stays stalled is
@@ -33,6 +37,7 @@ from chamber import events as e
 from chamber.ids import MemberId
 from chamber.projection import Audience, project_event, project_state, vote_view
 from server.protocol import Codec, EventItem, Events, Snapshot, View
+from server.transport import framed
 
 log = logging.getLogger("nghitruong.fanout")
 
@@ -65,19 +70,21 @@ class Conn:
         max_bytes: int = 1 << 20,
         overflow: Callable[[], None] | None = None,
         written: Written | None = None,
+        direct: Callable[[bytes], bool] | None = None,
     ) -> None:
         self.send, self.close, self.codec = send, close, codec
         self.audience, self.member = audience, member
         self.limit, self.stall_s = limit, stall_s
         self.max_bytes, self.overflow = max_bytes, overflow
         self.written = written
+        self.direct = direct  # writes whole frames at once, if the transport takes them
         # Per queued answer, in order: (when its command was received, when it was queued);
         # received is 0 for an answer that is not a command's (pong, a refused frame).
         self.stamps: deque[tuple[float, float]] = deque()
         self.frames: deque[tuple[int, bytes]] = deque()  # (the seq it brings the client to, bytes)
         self.queued = 0  # bytes in `frames`: bounded by max_bytes
         self.view: bytes | None = None
-        self.quiet: tuple[int, int] | None = None  # (from, to] sent nothing of, not yet told
+        self.at = 0  # the seq its client is brought to by what was queued (or a snapshot)
         self.resync = False
         self.behind_since: float | None = None
         self.wake = asyncio.Event()
@@ -85,29 +92,29 @@ class Conn:
         self.sent = 0
         self.task: asyncio.Task[None] | None = None  # the writer, set by its owner
 
-    def advance(self, first: int, last: int) -> None:
-        """The batch (first, last] has nothing this connection sees: note it as quiet."""
-        if not self.closed:
-            self.quiet = (self.quiet[0] if self.quiet else first, last)
-
-    def flush_quiet(self, encoded: dict[tuple[str, int, int], bytes] | None = None) -> None:
-        """Tell the client its quiet range: one empty frame, keeping the seq contiguous.
-        ``encoded`` shares the frames among connections with the same range."""
-        if self.quiet is not None:
-            first, last = self.quiet
-            self.quiet = None
-            key = (self.codec.kind, first, last)
+    def flush_quiet(
+        self, to: int, encoded: dict[tuple[str, int, int], bytes] | None = None
+    ) -> None:
+        """Tell the client the quiet range up to ``to``: one empty frame, keeping the seq
+        contiguous. ``encoded`` shares the frames among connections with the same range."""
+        if self.at < to and not self.closed:
+            key = (self.codec.kind, self.at, to)
             data = None if encoded is None else encoded.get(key)
             if data is None:
-                data = self.codec.encode(Events(from_=first, to=last, events=[]))
+                data = self.codec.encode(Events(from_=self.at, to=to, events=[]))
                 if encoded is not None:
                     encoded[key] = data
-            self.push(last, data)
+            self.push(self.at, to, data)
 
-    def push(self, to_seq: int, data: bytes) -> None:
+    def push(self, first: int, to_seq: int, data: bytes) -> None:
+        """An events frame covering (first, to_seq]."""
         if self.closed:
             return
-        self.flush_quiet()
+        if self.at < first:
+            self.flush_quiet(first)
+        self.at = to_seq
+        if self._write_now(data, shared=True):
+            return
         if len(self.frames) >= self.limit or self.queued + len(data) > self.max_bytes:
             # Too far behind: a snapshot replaces the events; answers (-1) are kept.
             self.frames = deque(f for f in self.frames if f[0] < 0)
@@ -130,6 +137,11 @@ class Conn:
         if welcome:
             self.frames.append((WELCOME, data))
             self.wake.set()
+            return
+        if self._write_now(data, shared=False):
+            if since and self.written is not None:
+                now = time.perf_counter()
+                self.written(since, now, now)
             return
         self.frames.append((ANSWER, data))
         self.queued += len(data)
@@ -154,8 +166,25 @@ class Conn:
             self.task.cancel()
 
     def set_view(self, data: bytes) -> None:
+        if self._write_now(data, shared=True):
+            return
         self.view = data
         self.wake.set()
+
+    def _write_now(self, data: bytes, shared: bool) -> bool:
+        """Write ``data`` at once, with no task in between, when nothing waits before it
+        and the transport takes it; False: it is to be queued for the writer."""
+        if (
+            self.direct is None
+            or self.frames
+            or self.view is not None
+            or self.resync
+            or self.closed
+            or not self.direct(framed(data, self.codec.binary, shared))
+        ):
+            return False
+        self.sent += 1
+        return True
 
     def stalled(self) -> bool:
         return self.behind_since is not None and time.monotonic() - self.behind_since > self.stall_s
@@ -167,8 +196,8 @@ class Conn:
             self.wake.clear()
             if self.resync:
                 self.resync = False
-                self.quiet = None  # the snapshot covers it
                 seq, data = snapshot(self)
+                self.at = seq  # the snapshot covers every quiet range
                 # Every event frame the snapshot covers goes, also those queued behind an
                 # answer; the answers stay, in their order.
                 self.frames = deque(f for f in self.frames if not 0 <= f[0] <= seq)
@@ -197,6 +226,8 @@ class Room:
         self.sitting = sitting
         self.state = state
         self.conns: set[Conn] = set()
+        self.audiences: dict[Audience, set[Conn]] = {a: set() for a in Audience}
+        self.members: dict[MemberId, set[Conn]] = {}  # delegates' connections, by member
         self.view_interval = 1.0 / view_hz
         self._last_views: dict[Audience, Any] = {}
         self._ticker: asyncio.Task[None] | None = None
@@ -208,8 +239,12 @@ class Room:
         """A new connection, just welcomed: it is sent the current view at once (a screen
         that joins mid-vote shows the ballots cast without waiting for the next one)."""
         self.conns.add(conn)
+        self.audiences[conn.audience].add(conn)
+        if conn.audience is Audience.DELEGATE and conn.member is not None:
+            self.members.setdefault(conn.member, set()).add(conn)
         state = self.state()
         if state is not None:
+            conn.at = state.seq  # welcomed at this seq (or resumed up to it)
             conn.set_view(self.view_frame(state, conn))
         if self._ticker is None:
             self._ticker = asyncio.create_task(self._tick(), name=f"views:{self.sitting}")
@@ -218,6 +253,12 @@ class Room:
         conn.closed = True
         conn.wake.set()
         self.conns.discard(conn)
+        self.audiences[conn.audience].discard(conn)
+        if conn.member is not None and conn.member in self.members:
+            mine = self.members[conn.member]
+            mine.discard(conn)
+            if not mine:
+                del self.members[conn.member]
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -244,28 +285,31 @@ class Room:
         if not self.conns:
             return
         first, last = records[0].seq - 1, records[-1].seq
-        shown: dict[tuple[Audience, MemberId | None], list[EventItem]] = {}
         frames: dict[tuple[Audience, MemberId | None, str], bytes] = {}
-        own = {r.event.member for r in records if isinstance(r.event, e.BallotCast)}
-        for conn in list(self.conns):
-            if conn.stalled():
-                task = asyncio.create_task(self._drop(conn))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-                continue
-            # Only a delegate whose own ballot is in the batch sees a variant of its own.
-            mine = conn.audience is Audience.DELEGATE and conn.member in own
-            member = conn.member if mine else None
-            view = (conn.audience, member)
-            if view not in shown:
-                shown[view] = self.visible(records, state, conn.audience, member)
-            if not shown[view]:
-                conn.advance(first, last)
-                continue
+
+        def push(conn: Conn, items: list[EventItem], member: MemberId | None) -> None:
             key = (conn.audience, member, conn.codec.kind)
-            if key not in frames:
-                frames[key] = conn.codec.encode(Events(from_=first, to=last, events=shown[view]))
-            conn.push(last, frames[key])
+            data = frames.get(key)
+            if data is None:
+                data = frames[key] = conn.codec.encode(Events(from_=first, to=last, events=items))
+            conn.push(first, last, data)
+
+        own = {r.event.member for r in records if isinstance(r.event, e.BallotCast)}
+        for audience, group in self.audiences.items():
+            items = self.visible(records, state, audience, None) if group else []
+            if not items:
+                continue  # quiet for the whole audience: told at its next frame or tick
+            for conn in list(group):
+                # Only a delegate whose own ballot is in the batch sees a variant of its own.
+                if audience is not Audience.DELEGATE or conn.member not in own:
+                    push(conn, items, None)
+        for member in own:
+            conns = self.members.get(member)
+            if conns:
+                items = self.visible(records, state, Audience.DELEGATE, member)
+                for conn in list(conns):
+                    if items:
+                        push(conn, items, member)
 
     @staticmethod
     def visible(
@@ -290,6 +334,11 @@ class Room:
     ) -> bytes:
         items = Room.visible(records, state, audience, member)
         return codec.encode(Events(from_=first, to=last, events=items))
+
+    def _drop_stalled(self, conn: Conn) -> None:
+        task = asyncio.create_task(self._drop(conn))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def snapshot(self, conn: Conn) -> tuple[int, bytes]:
         """A resync: the snapshot, and the current view to follow it."""
@@ -354,7 +403,10 @@ class Room:
         def deliver(conn: Conn) -> None:
             if conn.closed:
                 return
-            conn.flush_quiet(empties)
+            if conn.stalled():
+                self._drop_stalled(conn)
+                return
+            conn.flush_quiet(state.seq, empties)
             if conn.audience not in changed:
                 return
             key = (conn.audience, conn.codec.kind)

@@ -162,7 +162,8 @@ def open_vote(chair: Any, url: str, sitting: str, token: str) -> str:
     return str(next(v for v in httpx.get(f"{url}/api/sittings/{sitting}").json()["votes"]))
 
 
-def storm(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
+def storm(args: argparse.Namespace, bare: bool, root: Path = ROOT) -> dict[str, Any]:
+    """One storm against the hub of the checkout at ``root`` (or the bare server)."""
     data = Path(tempfile.mkdtemp(prefix="storm-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -174,7 +175,7 @@ def storm(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
         else [sys.executable, "-m", "server.cli", "serve", "--data", str(data), "--port", str(port)]
     )
     server = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     proc = psutil.Process(server.pid)
     gen = NodeGenerator(CLIENT_CORES)
@@ -358,10 +359,18 @@ def main() -> int:
         help="the server's and generator's nice value (the machine may be shared; root only)",
     )
     parser.add_argument("--profile", help="py-spy the hub during the storm into this file")
+    parser.add_argument(
+        "--before",
+        metavar="CHECKOUT",
+        help="also storm the hub of another checkout (e.g. a worktree of an earlier commit)",
+    )
     args = parser.parse_args()
     import websockets.sync.client  # noqa: F401
 
-    columns = {"hub": storm(args, bare=False)}
+    columns: dict[str, dict[str, Any]] = {}
+    if args.before:  # measured first, then this checkout: the same machine, minutes apart
+        columns["before"] = storm(args, bare=False, root=Path(args.before).resolve())
+    columns["hub"] = storm(args, bare=False)
     if not args.no_bare:
         columns["bare"] = storm(args, bare=True)
     hub = columns["hub"]
@@ -378,7 +387,9 @@ def main() -> int:
         f" p99 ≤ {hub.get('hub_side_ack_p99_ms_at_most')} ms;"
         f" commands per group commit p50 ≤ {hub.get('group_commit_batch_p50_at_most')}"
     )
-    print(stage_table(hub))
+    for name in ("before", "hub"):
+        if name in columns:
+            print(f"{name}: " + stage_table(columns[name]))
     if args.profile:
         print(summary(Path(args.profile)))
     closed = hub.get("result_on_every_screen_after_close_ms")
