@@ -162,13 +162,16 @@ def open_vote(chair: Any, url: str, sitting: str, token: str) -> str:
     return str(next(v for v in httpx.get(f"{url}/api/sittings/{sitting}").json()["votes"]))
 
 
-def storm(args: argparse.Namespace, bare: bool, root: Path = ROOT) -> dict[str, Any]:
+def storm(
+    args: argparse.Namespace, bare: bool, root: Path = ROOT, extra_env: list[str] | None = None
+) -> dict[str, Any]:
     """One storm against the hub of the checkout at ``root`` (or the bare server)."""
     data = Path(tempfile.mkdtemp(prefix="storm-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     tokens, op = seed(data, args.delegates)
     env = {**os.environ, "NGHITRUONG_COMMANDS_PER_S": "1000", "NGHITRUONG_FRAMES_PER_S": "2000"}
+    env.update(item.split("=", 1) for item in extra_env or [])  # type: ignore[misc]
     cmd = (
         [sys.executable, str(ROOT / "tests/load/bare_broadcast.py"), str(port)]
         if bare
@@ -360,6 +363,12 @@ def main() -> int:
     )
     parser.add_argument("--profile", help="py-spy the hub during the storm into this file")
     parser.add_argument(
+        "--hub-env",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an environment variable for this checkout's hub only (A/B against --before)",
+    )
+    parser.add_argument(
         "--before",
         metavar="CHECKOUT",
         help="also storm the hub of another checkout (e.g. a worktree of an earlier commit)",
@@ -370,7 +379,7 @@ def main() -> int:
     columns: dict[str, dict[str, Any]] = {}
     if args.before:  # measured first, then this checkout: the same machine, minutes apart
         columns["before"] = storm(args, bare=False, root=Path(args.before).resolve())
-    columns["hub"] = storm(args, bare=False)
+    columns["hub"] = storm(args, bare=False, extra_env=args.hub_env)
     if not args.no_bare:
         columns["bare"] = storm(args, bare=True)
     hub = columns["hub"]
