@@ -51,39 +51,37 @@ class Profile:
             self.proc.kill()
 
 
-# Where a sample is, by the first frame found from the top of its stack (the innermost).
+# Where a main-thread sample is, by the innermost frame that names an area.
 AREAS = [
-    ("json/msgpack encode", ("encode (", "Codec.encode")),
+    ("idle: waiting in the selector", ("select (selectors.py", "poll (")),
+    ("json/msgpack encode", ("Codec.encode",)),
+    ("fan-out: Room/Conn (server/fanout.py)", ("fanout.py",)),
+    ("projections (chamber/projection.py)", ("projection.py",)),
     (
-        "ws send: uvicorn/websockets framing + transport.write",
-        ("websockets_sansio_impl.py", "send_binary", "data_to_send", "protocol.py:"),
+        "socket send: starlette, uvicorn, websockets framing, transport.write",
+        ("starlette/websockets.py", "websockets_sansio_impl.py", "websockets/", "write ("),
     ),
-    ("starlette websocket send/receive", ("starlette/websockets.py",)),
-    ("fan-out: Conn/Room (server/fanout.py)", ("fanout.py",)),
-    ("sequencer + chamber deciding", ("sequencer.py", "chamber/")),
-    ("journal (sqlite thread)", ("sqlite.py", "journal-writer")),
-    ("asyncio event loop / tasks", ("asyncio/",)),
+    ("deciding: sequencer + chamber", ("sequencer.py", "chamber/")),
+    ("receiving: transport read, websockets parsing", ("_read_ready", "data_received")),
+    ("asyncio event loop, tasks, events", ("asyncio/",)),
     ("prometheus metrics", ("prometheus_client",)),
 ]
 
 
-def summary(path: Path, top: int = 25) -> str:
-    """The share of samples per area (by innermost matching frame) and the functions with
-    the most samples of their own."""
+def summary(path: Path, top: int = 15) -> str:
+    """The share of the event loop's thread's samples per area (by the innermost frame
+    that names one) and the functions with the most samples of their own; threads
+    waiting on a queue (the journal's writer, the pool) are left out."""
     areas: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
+        if "MainThread" not in stack.split(";", 1)[0] or not count.isdigit():
             continue
         n = int(count)
         total += n
         frames = stack.split(";")
-        if "(idle)" in frames[-1] or "select (" in frames[-1] or "poll (" in frames[-1]:
-            areas["idle (selector wait)"] += n
-            own[frames[-1]] += n
-            continue
         own[frames[-1]] += n
         for frame in reversed(frames):
             hit = next((name for name, keys in AREAS if any(k in frame for k in keys)), None)
@@ -92,10 +90,19 @@ def summary(path: Path, top: int = 25) -> str:
                 break
         else:
             areas["other"] += n
-    lines = [f"profile: {total} samples ({path})"]
+    if not total:
+        return f"profile: no samples of the event loop's thread ({path})"
+    lines = [f"profile of the event loop's thread: {total} samples ({path})"]
     for name, n in areas.most_common():
         lines.append(f"  {100 * n / total:5.1f}%  {name}")
     lines.append("  functions with the most samples of their own:")
     for name, n in own.most_common(top):
         lines.append(f"  {100 * n / total:5.1f}%  {name[:110]}")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    for arg in sys.argv[1:]:
+        print(summary(Path(arg)))
