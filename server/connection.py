@@ -21,7 +21,6 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chamber import Sitting
-from chamber.projection import project_state
 from media.peers import OfferError
 from media.routing import Endpoint
 from server.acting import Refused, Who, who_in
@@ -306,7 +305,9 @@ class Session:
             and last >= oldest - 1
             and state.seq - last <= self.config.resume_window
         )
-        snapshot = None if resumable else project_state(state, who.audience, who.member)
+        snapshot = (
+            None if resumable else room.projected(state, who.audience, who.member, self.codec)
+        )
         conn.push_now(
             self.codec.encode(
                 Welcome(

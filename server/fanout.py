@@ -32,6 +32,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import msgspec
+
 from chamber import Record, Sitting
 from chamber import events as e
 from chamber.ids import MemberId
@@ -234,6 +236,8 @@ class Room:
         self._changed = asyncio.Event()  # the state moved since the views were last sent
         self._complete = asyncio.Event()  # every member present has voted: no throttle
         self._background: set[asyncio.Task[None]] = set()
+        # The last snapshot encoded per (audience, encoding), with the state it shows.
+        self._snapshots: dict[tuple[Audience, str], tuple[Sitting, msgspec.Raw]] = {}
 
     def add(self, conn: Conn) -> None:
         """A new connection, just welcomed: it is sent the current view at once (a screen
@@ -340,11 +344,30 @@ class Room:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    def projected(
+        self, state: Sitting, audience: Audience, member: MemberId | None, codec: Codec
+    ) -> Any:
+        """The state as a welcome or a resync shows it to ``audience``. Without a member
+        it is the same for every connection of the audience: encoded once per state and
+        encoding, not once per screen (a large sitting's is tens of kilobytes)."""
+        if member is not None:
+            return project_state(state, audience, member)
+        key = (audience, codec.kind)
+        hit = self._snapshots.get(key)
+        if hit is None or hit[0] is not state:
+            hit = (state, msgspec.Raw(codec.encode(project_state(state, audience, None))))
+            self._snapshots[key] = hit
+        return hit[1]
+
     def snapshot(self, conn: Conn) -> tuple[int, bytes]:
         """A resync: the snapshot, and the current view to follow it."""
         state = self.state()
         seq = state.seq if state is not None else 0
-        shown = project_state(state, conn.audience, conn.member) if state is not None else None
+        shown = (
+            self.projected(state, conn.audience, conn.member, conn.codec)
+            if state is not None
+            else None
+        )
         if state is not None:
             conn.view = self.view_frame(state, conn)
         return seq, conn.codec.encode(Snapshot(seq=seq, snapshot=shown))
