@@ -307,13 +307,36 @@ class Room:
                 # Only a delegate whose own ballot is in the batch sees a variant of its own.
                 if audience is not Audience.DELEGATE or conn.member not in own:
                     push(conn, items, None)
-        for member in own:
-            conns = self.members.get(member)
-            if conns:
+        if own:
+            self._publish_own(records, state, push)
+
+    def _publish_own(
+        self,
+        records: list[Record],
+        state: Sitting,
+        push: Callable[[Conn, list[EventItem], MemberId | None], None],
+    ) -> None:
+        """Each voter's own variant of the batch: what every delegate sees of it (other
+        members' ballots: nothing) with their own ballots, projected for them, in seq
+        order. A batch of n ballots costs n projections in all, not n per voter. A batch
+        that opens a vote, whose projection names the member, is projected whole for each."""
+        mine: dict[MemberId, list[Record]] = {}
+        for r in records:
+            if isinstance(r.event, e.BallotCast) and r.event.member in self.members:
+                mine.setdefault(r.event.member, []).append(r)
+        if not mine:
+            return
+        whole = any(isinstance(r.event, e.VoteOpened) for r in records)
+        common = [] if whole else self.visible(records, state, Audience.DELEGATE, None)
+        for member, theirs in mine.items():
+            if whole:
                 items = self.visible(records, state, Audience.DELEGATE, member)
-                for conn in list(conns):
-                    if items:
-                        push(conn, items, member)
+            else:
+                items = self.visible(theirs, state, Audience.DELEGATE, member)
+                if common:
+                    items = sorted(common + items, key=lambda item: item.seq)
+            for conn in list(self.members[member]):
+                push(conn, items, member)
 
     @staticmethod
     def visible(
