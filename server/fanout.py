@@ -238,6 +238,7 @@ class Room:
         self._background: set[asyncio.Task[None]] = set()
         # The last snapshot encoded per (audience, encoding), with the state it shows.
         self._snapshots: dict[tuple[Audience, str], tuple[Sitting, msgspec.Raw]] = {}
+        self._views: dict[tuple[Audience, str], tuple[Sitting, bytes]] = {}
 
     def add(self, conn: Conn) -> None:
         """A new connection, just welcomed: it is sent the current view at once (a screen
@@ -395,10 +396,16 @@ class Room:
             conn.view = self.view_frame(state, conn)
         return seq, conn.codec.encode(Snapshot(seq=seq, snapshot=shown))
 
-    @staticmethod
-    def view_frame(state: Sitting, conn: Conn) -> bytes:
-        view = vote_view(state, conn.audience)
-        return conn.codec.encode(View(seq=state.seq, vote=view, present=state.present_count()))
+    def view_frame(self, state: Sitting, conn: Conn) -> bytes:
+        """The current view for a connection that joins or resyncs: encoded once per
+        state, audience and encoding (counting those present walks every member)."""
+        key = (conn.audience, conn.codec.kind)
+        hit = self._views.get(key)
+        if hit is None or hit[0] is not state:
+            view = vote_view(state, conn.audience)
+            data = conn.codec.encode(View(seq=state.seq, vote=view, present=state.present_count()))
+            hit = self._views[key] = (state, data)
+        return hit[1]
 
     async def _drop(self, conn: Conn) -> None:
         log.info("sitting %s: dropping a stalled %s connection", self.sitting, conn.audience)

@@ -49,10 +49,12 @@ async def main() -> int:
         return None
 
     codec = CODECS[MSGPACK]
+    started = time.perf_counter()
     for _ in range(args.screens):
         room.add(Conn(send, close, codec, Audience.PUBLIC, None, 256, 10.0))
     for i in range(1, args.delegates + 1):
         room.add(Conn(send, close, codec, Audience.DELEGATE, m(i), 256, 10.0))
+    joined = time.perf_counter() - started
     await room.stop()  # no view ticks: only publish is timed
     first = len(p.records)
     for i in range(1, args.delegates + 1):
@@ -71,6 +73,8 @@ async def main() -> int:
         f" {args.screens} screens and {args.delegates} delegates: {1000 * best:.1f} ms in all,"
         f" {per:.2f} ms per commit (best of {args.rounds}): the event loop is held that long"
     )
+    conns = args.screens + args.delegates
+    print(f"joining the room: {1000 * joined / conns:.3f} ms per connection ({conns})")
     return 0
 
 
