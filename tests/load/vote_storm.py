@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from server.auth import token_hash  # noqa: E402
 from server.registry import CouncilRow, MemberRow, Registry, SessionRow  # noqa: E402
-from tests.load.generator import GENERATOR_LIMIT_PCT, NodeGenerator, verdict  # noqa: E402
+from tests.load.generator import GENERATOR_LIMIT_PCT, GeneratorError, NodeGenerator, verdict  # noqa: E402
 from tests.load.hubstats import hub_figures, scrape, stage_table  # noqa: E402
 from tests.load.profiling import Profile, summary  # noqa: E402
 from tests.server.conftest import free_port  # noqa: E402
@@ -381,7 +381,10 @@ def main() -> int:
         columns["before"] = storm(args, bare=False, root=Path(args.before).resolve())
     columns["hub"] = storm(args, bare=False, extra_env=args.hub_env)
     if not args.no_bare:
-        columns["bare"] = storm(args, bare=True)
+        try:
+            columns["bare"] = storm(args, bare=True)
+        except GeneratorError as err:  # the bare server can take minutes on a busy machine
+            print(f"bare: no figures ({err})")
     hub = columns["hub"]
     print(
         f"vote storm: {args.delegates} delegates within 1 s, {args.screens} gallery screens;"
