@@ -47,14 +47,21 @@ test: system-deps $(VENV)/.stamp web lint
 	$(BIN)/pytest -q -p no:cacheprovider --timeout=300 \
 		--cov=chamber --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
 
-bench: $(VENV)/.stamp $(VENV)/.bench-stamp web
+# The vote storm's load generator: Node.js with `ws` (tests/load/node).
+LOADGEN := tests/load/node
+$(LOADGEN)/node_modules/.stamp: $(LOADGEN)/package.json $(LOADGEN)/package-lock.json
+	cd $(LOADGEN) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The vote storm runs last: its summary line ends the output.
+bench: $(VENV)/.stamp $(VENV)/.bench-stamp web $(LOADGEN)/node_modules/.stamp
 	$(BIN)/python tests/load/bench_core.py
-	$(BIN)/python tests/load/vote_storm.py
 	$(BIN)/python tests/load/kill_storm.py --trials 200
 	$(BIN)/python tests/load/fuzz_frames.py --runs 2000000 --seconds 60
 	$(BIN)/python tests/load/probe_hardening.py
 	$(BIN)/python tests/load/media_fanout.py --receivers 50
 	$(BIN)/python tests/load/media_fanout.py --receivers 100
+	$(BIN)/python tests/load/vote_storm.py
 
 clean:
 	rm -rf $(VENV) $(WEB)/dist $(WEB)/node_modules .pytest_cache .mypy_cache .ruff_cache

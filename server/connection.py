@@ -21,7 +21,6 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chamber import Sitting
-from chamber.projection import project_state
 from media.peers import OfferError
 from media.routing import Endpoint
 from server.acting import Refused, Who, who_in
@@ -54,7 +53,7 @@ from server.protocol import (
 )
 from server.sequencer import Outcome, wall_ms
 from server.sessions import SessionWatch
-from server.transport import ABORT
+from server.transport import ABORT, RECEIVED, WRITE
 from server.video import NotAllowed, Video, endpoint_for, presiding
 
 log = logging.getLogger("nghitruong.ws")
@@ -95,6 +94,9 @@ class Session:
         self.sitting: str | None = None
         self.loop = asyncio.get_running_loop()
         self._abort: Any = ws.scope.get("extensions", {}).get(ABORT)
+        self._received: Any = ws.scope.get("extensions", {}).get(RECEIVED)
+        self._direct: Any = ws.scope.get("extensions", {}).get(WRITE)
+        self.received_at = 0.0  # when the last frame's bytes were read (perf_counter)
         self._unwatch: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
         # The heartbeat the client promised in its hello: when it was last heard, when
@@ -113,6 +115,7 @@ class Session:
         data: bytes | str | None = message.get("bytes")
         if data is None:
             data = message.get("text")
+        self.received_at = self._received() if self._received is not None else time.perf_counter()
         if data is None or (self.codec.binary != isinstance(data, bytes)):
             raise Closed(1003)
         if len(data) > self.config.max_frame_bytes:
@@ -250,6 +253,8 @@ class Session:
             self.config.stall_s,
             self.config.outbound_bytes,
             self._overflow,
+            self.hub.metrics.written,
+            self._direct,
         )
         self._welcome(conn, room, who, hello)  # no await from here to room.add: no gap
         room.add(conn)
@@ -317,7 +322,9 @@ class Session:
             and last >= oldest - 1
             and state.seq - last <= self.config.resume_window
         )
-        snapshot = None if resumable else project_state(state, who.audience, who.member)
+        snapshot = (
+            None if resumable else room.projected(state, who.audience, who.member, self.codec)
+        )
         conn.push_now(
             self.codec.encode(
                 Welcome(
@@ -333,9 +340,11 @@ class Session:
             ),
             welcome=True,
         )
+        conn.at = state.seq if snapshot is not None else int(last or 0)
         if resumable and last is not None and last < state.seq:
             missing = [r for r in recent if r.seq > last]
             conn.push(
+                last,
                 state.seq,
                 room.events_frame(
                     missing, state, who.audience, who.member, self.codec, last, state.seq
@@ -389,19 +398,19 @@ class Session:
                 )
             )
             return
-        started = time.perf_counter()
+        started = self.received_at
         metrics = self.hub.metrics
+        metrics.stage["read"].observe(time.perf_counter() - started)
 
         def reply(outcome: Outcome) -> None:
             metrics.latency.observe(time.perf_counter() - started)
             answer = outcome.answer
             metrics.commands.labels(type=name, outcome="ok" if answer.ok else "refused").inc()
             if answer.ok:
-                conn.push_now(
-                    self.codec.encode(Ack(id=frame.id, seq=answer.seq, ballot=outcome.ballot))
-                )
+                data = self.codec.encode(Ack(id=frame.id, seq=answer.seq, ballot=outcome.ballot))
             else:
-                conn.push_now(self.error(answer.code, frame.id, **answer.params))
+                data = self.error(answer.code, frame.id, **answer.params)
+            conn.push_now(data, since=started)
 
         self.hub.sequencers[sitting].submit(
             frame.cmd, who.member, role, who.key(frame.id), reply, self._still_live

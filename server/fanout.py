@@ -3,10 +3,14 @@
 A batch of records is projected and encoded once per audience and encoding, and the same
 bytes object is handed to every connection of that audience (a delegate whose own ballot
 is in the batch gets a variant with it). A batch a connection sees nothing of (other
-members' ballots, for the gallery and the other delegates) is not sent on its own: the
-connection notes the quiet range and sends it as one empty `events` frame before its next
-visible frame or at the next view tick, so the seq stays contiguous and a ballot storm
-costs each screen a few frames a second, not one per group commit.
+members' ballots, for the gallery and the other delegates) is not sent on its own: each
+connection knows the seq its client was last brought to, and what lies between that and
+the sitting's seq is told as one empty `events` frame before its next visible frame or at
+the next view tick, so the seq stays contiguous and a ballot storm costs each screen a few
+frames a second, not one per group commit. Such a batch costs nothing per connection: a
+batch is handed only to the audiences that see something of it (connections are kept by
+audience, and delegates' by member), so a group commit of ballots touches the chair's
+connections and the voters', not two thousand screens.
 
 Each connection has a bounded outbound queue drained by its own writer task: a
 connection that falls behind is resynced from a snapshot, and one that stays stalled is
@@ -28,12 +32,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import msgspec
+
 from chamber import Record, Sitting
 from chamber import events as e
 from chamber.figures import figures
 from chamber.ids import MemberId
 from chamber.projection import Audience, project_event, project_state, vote_view
 from server.protocol import Codec, EventItem, Events, Snapshot, View
+from server.transport import framed
 
 log = logging.getLogger("nghitruong.fanout")
 
@@ -43,6 +50,8 @@ ANSWER, WELCOME = -1, -2  # the seq of a queued frame that is not an event frame
 
 Send = Callable[[bytes], Awaitable[None]]
 Close = Callable[[int], Awaitable[None]]
+#: Told when a command's answer was written: (received, queued, now), perf_counter times.
+Written = Callable[[float, float, float], None]
 
 
 def _counted(frames: Iterable[tuple[int, bytes]]) -> int:
@@ -63,15 +72,22 @@ class Conn:
         stall_s: float,
         max_bytes: int = 1 << 20,
         overflow: Callable[[], None] | None = None,
+        written: Written | None = None,
+        direct: Callable[[bytes], bool] | None = None,
     ) -> None:
         self.send, self.close, self.codec = send, close, codec
         self.audience, self.member = audience, member
         self.limit, self.stall_s = limit, stall_s
         self.max_bytes, self.overflow = max_bytes, overflow
+        self.written = written
+        self.direct = direct  # writes whole frames at once, if the transport takes them
+        # Per queued answer, in order: (when its command was received, when it was queued);
+        # received is 0 for an answer that is not a command's (pong, a refused frame).
+        self.stamps: deque[tuple[float, float]] = deque()
         self.frames: deque[tuple[int, bytes]] = deque()  # (the seq it brings the client to, bytes)
         self.queued = 0  # bytes in `frames`: bounded by max_bytes
         self.view: bytes | None = None
-        self.quiet: tuple[int, int] | None = None  # (from, to] sent nothing of, not yet told
+        self.at = 0  # the seq its client is brought to by what was queued (or a snapshot)
         self.resync = False
         self.behind_since: float | None = None
         self.wake = asyncio.Event()
@@ -79,29 +95,29 @@ class Conn:
         self.sent = 0
         self.task: asyncio.Task[None] | None = None  # the writer, set by its owner
 
-    def advance(self, first: int, last: int) -> None:
-        """The batch (first, last] has nothing this connection sees: note it as quiet."""
-        if not self.closed:
-            self.quiet = (self.quiet[0] if self.quiet else first, last)
-
-    def flush_quiet(self, encoded: dict[tuple[str, int, int], bytes] | None = None) -> None:
-        """Tell the client its quiet range: one empty frame, keeping the seq contiguous.
-        ``encoded`` shares the frames among connections with the same range."""
-        if self.quiet is not None:
-            first, last = self.quiet
-            self.quiet = None
-            key = (self.codec.kind, first, last)
+    def flush_quiet(
+        self, to: int, encoded: dict[tuple[str, int, int], bytes] | None = None
+    ) -> None:
+        """Tell the client the quiet range up to ``to``: one empty frame, keeping the seq
+        contiguous. ``encoded`` shares the frames among connections with the same range."""
+        if self.at < to and not self.closed:
+            key = (self.codec.kind, self.at, to)
             data = None if encoded is None else encoded.get(key)
             if data is None:
-                data = self.codec.encode(Events(from_=first, to=last, events=[]))
+                data = self.codec.encode(Events(from_=self.at, to=to, events=[]))
                 if encoded is not None:
                     encoded[key] = data
-            self.push(last, data)
+            self.push(self.at, to, data)
 
-    def push(self, to_seq: int, data: bytes) -> None:
+    def push(self, first: int, to_seq: int, data: bytes) -> None:
+        """An events frame covering (first, to_seq]."""
         if self.closed:
             return
-        self.flush_quiet()
+        if self.at < first:
+            self.flush_quiet(first)
+        self.at = to_seq
+        if self._write_now(data, shared=True):
+            return
         if len(self.frames) >= self.limit or self.queued + len(data) > self.max_bytes:
             # Too far behind: a snapshot replaces the events; answers (-1) are kept.
             self.frames = deque(f for f in self.frames if f[0] < 0)
@@ -114,7 +130,7 @@ class Conn:
             self.queued += len(data)
         self.wake.set()
 
-    def push_now(self, data: bytes, welcome: bool = False) -> None:
+    def push_now(self, data: bytes, welcome: bool = False, since: float = 0.0) -> None:
         """An answer (ack, error, pong): it does not count against the event backlog, but
         against the byte bound: a client whose answers pile up unread past it is cut off
         (it sends and does not read), and what was queued for it is freed. The welcome,
@@ -125,8 +141,15 @@ class Conn:
             self.frames.append((WELCOME, data))
             self.wake.set()
             return
+        if self._write_now(data, shared=False):
+            if since and self.written is not None:
+                now = time.perf_counter()
+                self.written(since, now, now)
+            return
         self.frames.append((ANSWER, data))
         self.queued += len(data)
+        if self.written is not None:
+            self.stamps.append((since, time.perf_counter()))
         if self.queued > self.max_bytes:
             self.drop()
             if self.overflow is not None:
@@ -138,6 +161,7 @@ class Conn:
         """Closed for good: forget everything queued and stop the writer."""
         self.closed = True
         self.frames.clear()
+        self.stamps.clear()
         self.queued = 0
         self.view = None
         self.wake.set()
@@ -145,8 +169,25 @@ class Conn:
             self.task.cancel()
 
     def set_view(self, data: bytes) -> None:
+        if self._write_now(data, shared=True):
+            return
         self.view = data
         self.wake.set()
+
+    def _write_now(self, data: bytes, shared: bool) -> bool:
+        """Write ``data`` at once, with no task in between, when nothing waits before it
+        and the transport takes it; False: it is to be queued for the writer."""
+        if (
+            self.direct is None
+            or self.frames
+            or self.view is not None
+            or self.resync
+            or self.closed
+            or not self.direct(framed(data, self.codec.binary, shared))
+        ):
+            return False
+        self.sent += 1
+        return True
 
     def stalled(self) -> bool:
         return self.behind_since is not None and time.monotonic() - self.behind_since > self.stall_s
@@ -158,8 +199,8 @@ class Conn:
             self.wake.clear()
             if self.resync:
                 self.resync = False
-                self.quiet = None  # the snapshot covers it
                 seq, data = snapshot(self)
+                self.at = seq  # the snapshot covers every quiet range
                 # Every event frame the snapshot covers goes, also those queued behind an
                 # answer; the answers stay, in their order.
                 self.frames = deque(f for f in self.frames if not 0 <= f[0] <= seq)
@@ -172,6 +213,10 @@ class Conn:
                     self.queued -= len(data)
                 await self.send(data)
                 self.sent += 1
+                if seq == ANSWER and self.stamps:
+                    since, queued = self.stamps.popleft()
+                    if since and self.written is not None:
+                        self.written(since, queued, time.perf_counter())
             if self.view is not None and not self.resync:
                 view, self.view = self.view, None
                 await self.send(view)
@@ -190,19 +235,28 @@ class Room:
         self.sitting = sitting
         self.state = state
         self.conns: set[Conn] = set()
+        self.audiences: dict[Audience, set[Conn]] = {a: set() for a in Audience}
+        self.members: dict[MemberId, set[Conn]] = {}  # delegates' connections, by member
         self.view_interval = 1.0 / view_hz
         self._last_views: dict[Audience, Any] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()  # the state moved since the views were last sent
         self._complete = asyncio.Event()  # every member present has voted: no throttle
         self._background: set[asyncio.Task[None]] = set()
+        # The last snapshot encoded per (audience, encoding), with the state it shows.
+        self._snapshots: dict[tuple[Audience, str], tuple[Sitting, msgspec.Raw]] = {}
+        self._views: dict[tuple[Audience, str], tuple[Sitting, bytes]] = {}
 
     def add(self, conn: Conn) -> None:
         """A new connection, just welcomed: it is sent the current view at once (a screen
         that joins mid-vote shows the ballots cast without waiting for the next one)."""
         self.conns.add(conn)
+        self.audiences[conn.audience].add(conn)
+        if conn.audience is Audience.DELEGATE and conn.member is not None:
+            self.members.setdefault(conn.member, set()).add(conn)
         state = self.state()
         if state is not None:
+            conn.at = state.seq  # welcomed at this seq (or resumed up to it)
             conn.set_view(self.view_frame(state, conn))
         if self._ticker is None:
             self._ticker = asyncio.create_task(self._tick(), name=f"views:{self.sitting}")
@@ -211,6 +265,12 @@ class Room:
         conn.closed = True
         conn.wake.set()
         self.conns.discard(conn)
+        self.audiences[conn.audience].discard(conn)
+        if conn.member is not None and conn.member in self.members:
+            mine = self.members[conn.member]
+            mine.discard(conn)
+            if not mine:
+                del self.members[conn.member]
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -237,28 +297,54 @@ class Room:
         if not self.conns:
             return
         first, last = records[0].seq - 1, records[-1].seq
-        shown: dict[tuple[Audience, MemberId | None], list[EventItem]] = {}
         frames: dict[tuple[Audience, MemberId | None, str], bytes] = {}
-        own = {r.event.member for r in records if isinstance(r.event, e.BallotCast)}
-        for conn in list(self.conns):
-            if conn.stalled():
-                task = asyncio.create_task(self._drop(conn))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-                continue
-            # Only a delegate whose own ballot is in the batch sees a variant of its own.
-            mine = conn.audience is Audience.DELEGATE and conn.member in own
-            member = conn.member if mine else None
-            view = (conn.audience, member)
-            if view not in shown:
-                shown[view] = self.visible(records, state, conn.audience, member)
-            if not shown[view]:
-                conn.advance(first, last)
-                continue
+
+        def push(conn: Conn, items: list[EventItem], member: MemberId | None) -> None:
             key = (conn.audience, member, conn.codec.kind)
-            if key not in frames:
-                frames[key] = conn.codec.encode(Events(from_=first, to=last, events=shown[view]))
-            conn.push(last, frames[key])
+            data = frames.get(key)
+            if data is None:
+                data = frames[key] = conn.codec.encode(Events(from_=first, to=last, events=items))
+            conn.push(first, last, data)
+
+        own = {r.event.member for r in records if isinstance(r.event, e.BallotCast)}
+        for audience, group in self.audiences.items():
+            items = self.visible(records, state, audience, None) if group else []
+            if not items:
+                continue  # quiet for the whole audience: told at its next frame or tick
+            for conn in list(group):
+                # Only a delegate whose own ballot is in the batch sees a variant of its own.
+                if audience is not Audience.DELEGATE or conn.member not in own:
+                    push(conn, items, None)
+        if own:
+            self._publish_own(records, state, push)
+
+    def _publish_own(
+        self,
+        records: list[Record],
+        state: Sitting,
+        push: Callable[[Conn, list[EventItem], MemberId | None], None],
+    ) -> None:
+        """Each voter's own variant of the batch: what every delegate sees of it (other
+        members' ballots: nothing) with their own ballots, projected for them, in seq
+        order. A batch of n ballots costs n projections in all, not n per voter. A batch
+        that opens a vote, whose projection names the member, is projected whole for each."""
+        mine: dict[MemberId, list[Record]] = {}
+        for r in records:
+            if isinstance(r.event, e.BallotCast) and r.event.member in self.members:
+                mine.setdefault(r.event.member, []).append(r)
+        if not mine:
+            return
+        whole = any(isinstance(r.event, e.VoteOpened) for r in records)
+        common = [] if whole else self.visible(records, state, Audience.DELEGATE, None)
+        for member, theirs in mine.items():
+            if whole:
+                items = self.visible(records, state, Audience.DELEGATE, member)
+            else:
+                items = self.visible(theirs, state, Audience.DELEGATE, member)
+                if common:
+                    items = sorted(common + items, key=lambda item: item.seq)
+            for conn in list(self.members[member]):
+                push(conn, items, member)
 
     @staticmethod
     def visible(
@@ -284,19 +370,49 @@ class Room:
         items = Room.visible(records, state, audience, member)
         return codec.encode(Events(from_=first, to=last, events=items))
 
+    def _drop_stalled(self, conn: Conn) -> None:
+        task = asyncio.create_task(self._drop(conn))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def projected(
+        self, state: Sitting, audience: Audience, member: MemberId | None, codec: Codec
+    ) -> Any:
+        """The state as a welcome or a resync shows it to ``audience``. Without a member
+        it is the same for every connection of the audience: encoded once per state and
+        encoding, not once per screen (a large sitting's is tens of kilobytes)."""
+        if member is not None:
+            return project_state(state, audience, member)
+        key = (audience, codec.kind)
+        hit = self._snapshots.get(key)
+        if hit is None or hit[0] is not state:
+            hit = (state, msgspec.Raw(codec.encode(project_state(state, audience, None))))
+            self._snapshots[key] = hit
+        return hit[1]
+
     def snapshot(self, conn: Conn) -> tuple[int, bytes]:
         """A resync: the snapshot, and the current view to follow it."""
         state = self.state()
         seq = state.seq if state is not None else 0
-        shown = project_state(state, conn.audience, conn.member) if state is not None else None
+        shown = (
+            self.projected(state, conn.audience, conn.member, conn.codec)
+            if state is not None
+            else None
+        )
         if state is not None:
             conn.view = self.view_frame(state, conn)
         return seq, conn.codec.encode(Snapshot(seq=seq, snapshot=shown))
 
-    @staticmethod
-    def view_frame(state: Sitting, conn: Conn) -> bytes:
-        view, present, shown = _view_value(state, conn.audience)
-        return conn.codec.encode(View(seq=state.seq, vote=view, present=present, figures=shown))
+    def view_frame(self, state: Sitting, conn: Conn) -> bytes:
+        """The current view for a connection that joins or resyncs: encoded once per
+        state, audience and encoding (counting those present walks every member)."""
+        key = (conn.audience, conn.codec.kind)
+        hit = self._views.get(key)
+        if hit is None or hit[0] is not state:
+            view, present, shown = _view_value(state, conn.audience)
+            data = conn.codec.encode(View(seq=state.seq, vote=view, present=present, figures=shown))
+            hit = self._views[key] = (state, data)
+        return hit[1]
 
     async def _drop(self, conn: Conn) -> None:
         log.info("sitting %s: dropping a stalled %s connection", self.sitting, conn.audience)
@@ -346,7 +462,10 @@ class Room:
         def deliver(conn: Conn) -> None:
             if conn.closed:
                 return
-            conn.flush_quiet(empties)
+            if conn.stalled():
+                self._drop_stalled(conn)
+                return
+            conn.flush_quiet(state.seq, empties)
             if conn.audience not in changed:
                 return
             key = (conn.audience, conn.codec.kind)

@@ -16,7 +16,7 @@ from server.config import Config
 from server.fanout import Room
 from server.journal import Journal
 from server.limits import Buckets
-from server.metrics import Metrics
+from server.metrics import LagMonitor, Metrics
 from server.sequencer import Guard, Outcome, Pending, Sequencer, wall_ms
 
 log = logging.getLogger("nghitruong.hub")
@@ -39,11 +39,13 @@ class Hub:
         self._lock = asyncio.Lock()
         self._background: set[asyncio.Task[object]] = set()
         self.buckets = Buckets(config.commands_per_s)  # commands per principal
+        self.lag = LagMonitor(metrics.loop_lag)
         #: Told every sitting's state after each durable batch (video routing follows it).
         self.listeners: list[Callable[[str, Sitting], None]] = []
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        self.lag.start()
         for sitting in await self.journal.sittings():
             seq = await self.sequencer(sitting)  # rebuild state, re-arm timers
             assert seq.state is not None
@@ -57,6 +59,7 @@ class Hub:
                     )
 
     async def stop(self) -> None:
+        self.lag.stop()
         for handles in self._timers.values():
             for h in handles.values():
                 h.cancel()
@@ -80,7 +83,13 @@ class Hub:
         return seq
 
     async def _open(self, sitting: str, create: bool) -> Sequencer:
-        seq = Sequencer(sitting, self.journal, self._committed(sitting), self.clock)
+        seq = Sequencer(
+            sitting,
+            self.journal,
+            self._committed(sitting),
+            self.clock,
+            on_stages=self.metrics.batch_stages,
+        )
         await seq.start()
         if seq.state is None and not create:
             await seq.stop()

@@ -83,6 +83,9 @@ def wall_ms() -> int:
 
 
 OnCommit = Callable[[list[Record], Sitting, list[Pending]], None]
+#: Told each batch's timings: its commands' submit times, then when the batch was picked,
+#: decided and durable (time.perf_counter()).
+OnStages = Callable[[list[float], float, float, float], None]
 
 
 class Sequencer:
@@ -94,8 +97,10 @@ class Sequencer:
         clock: Callable[[], int] = wall_ms,
         max_batch: int = 256,
         keep_recent: int = 10_000,
+        on_stages: OnStages | None = None,
     ) -> None:
         self.sitting = sitting
+        self.on_stages = on_stages
         self.journal = journal
         self.on_commit = on_commit
         self.clock = clock
@@ -169,6 +174,7 @@ class Sequencer:
         return max(self.clock(), self.last_at)
 
     async def _process(self, batch: list[Pending]) -> None:
+        picked = time.perf_counter()
         before = self.state
         state = before
         now = self._now()
@@ -217,6 +223,7 @@ class Sequencer:
             if p.key:
                 decided[p.key] = outcome
             outcomes.append((p, outcome))
+        deciding_done = time.perf_counter()
         if commits:
             try:
                 await self.journal.append(self.sitting, commits)
@@ -225,6 +232,8 @@ class Sequencer:
                 self.state = before
                 self._answer_all(batch, Outcome(UNAVAILABLE))
                 return
+        if self.on_stages is not None:
+            self.on_stages([p.received for p in batch], picked, deciding_done, time.perf_counter())
         self.state = state
         self.batch_sizes.append(len(batch))
         if records:
