@@ -21,7 +21,7 @@ from server.auth import Auth
 from server.config import Config
 from server.connection import websocket_endpoint
 from server.hub import Hub
-from server.journal import SqliteJournal
+from server.journal import make_journal
 from server.metrics import Metrics
 from server.record import routes as record
 from server.registry import Registry
@@ -59,7 +59,7 @@ async def sweep_sessions(auth: Auth) -> None:
 
 
 def create_app(config: Config) -> Starlette:
-    journal = SqliteJournal(config.data)
+    journal = make_journal(config.journal, config.data, config.unsafe_dev)
     registry = Registry(config.data)
     auth = Auth(registry, session_ttl_ms=config.session_ttl_s * 1000)
     hub = Hub(journal, config, Metrics())
