@@ -108,8 +108,15 @@ class Sequencer:
         self._task: asyncio.Task[None] | None = None
         self._busy = False
         self.batch_sizes: list[int] = []
+        #: A write failed with its outcome unknown (a lost reply, Redis down): the journal,
+        #: not memory, says what was written; it is read again before the next batch.
+        self.stale = False
 
     async def start(self) -> None:
+        await self._load()
+        self._task = asyncio.create_task(self._loop(), name=f"sequencer:{self.sitting}")
+
+    async def _load(self) -> None:
         """Rebuild the state from the journal: the log, the ballot box of open secret
         votes, and the answers already given."""
         stored = await self.journal.read(self.sitting)
@@ -122,10 +129,23 @@ class Sequencer:
         open_votes = {v.id for v in votes if v.status is VoteStatus.OPEN}
         for vote in sorted({key[0] for key in box} - open_votes):
             await self.journal.drop_ballot_box(self.sitting, vote)
+        self.recent.clear()
         self.recent.extend(records)
         self.answers = await self.journal.answers(self.sitting)
         self.last_at = records[-1].at if records else 0
-        self._task = asyncio.create_task(self._loop(), name=f"sequencer:{self.sitting}")
+
+    async def _resync(self) -> None:
+        """Read the journal again after a write of unknown outcome; records that were
+        written without being acknowledged are published like any others."""
+        known = self.state.seq if self.state is not None else 0
+        await self._load()
+        self.stale = False
+        landed = [r for r in self.recent if r.seq > known]
+        if landed and self.state is not None:
+            log.warning(
+                "sitting %s: %d unacknowledged records were written", self.sitting, len(landed)
+            )
+            self.on_commit(landed, self.state, [])
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -169,6 +189,13 @@ class Sequencer:
         return max(self.clock(), self.last_at)
 
     async def _process(self, batch: list[Pending]) -> None:
+        if self.stale:
+            try:
+                await self._resync()
+            except Exception as err:
+                log.warning("sitting %s: the journal cannot be read: %r", self.sitting, err)
+                self._answer_all(batch, Outcome(UNAVAILABLE))
+                return
         before = self.state
         state = before
         now = self._now()
@@ -220,8 +247,9 @@ class Sequencer:
         if commits:
             try:
                 await self.journal.append(self.sitting, commits)
-            except Exception:
-                log.exception("sitting %s: journal append failed", self.sitting)
+            except Exception as err:
+                log.warning("sitting %s: journal append failed: %r", self.sitting, err)
+                self.stale = True
                 self.state = before
                 self._answer_all(batch, Outcome(UNAVAILABLE))
                 return

@@ -126,7 +126,7 @@ class RedisJournal:
                 log.warning("Redis %s is %r: acknowledged records may be lost", setting, value)
 
     async def _config(self, name: str) -> str:
-        found = await self._do("CONFIG", "GET", name)
+        found = await self.do("CONFIG", "GET", name)
         if not isinstance(found, dict):
             found = dict(zip(found[::2], found[1::2], strict=True))
         return next((_s(v) for k, v in found.items() if _s(k) == name), "")
@@ -250,7 +250,8 @@ class RedisJournal:
 
     # Reads
 
-    async def _do(self, *args: Any) -> Any:
+    async def do(self, *args: Any) -> Any:
+        """One Redis command, its reply as redis-py parses it."""
         if self.client is None:
             raise JournalClosed("the journal is closed")
         return await self.client.execute_command(*args)  # type: ignore[no-untyped-call]
@@ -269,15 +270,15 @@ class RedisJournal:
         ]
 
     async def answer(self, sitting: str, key: str) -> bytes | None:
-        raw = await self._do("HGET", self.key(sitting, "answers"), key)
+        raw = await self.do("HGET", self.key(sitting, "answers"), key)
         return None if raw is None else bytes(raw)
 
     async def answers(self, sitting: str) -> dict[str, bytes]:
-        raw = await self._do("HGETALL", self.key(sitting, "answers"))
+        raw = await self.do("HGETALL", self.key(sitting, "answers"))
         return {_s(k): bytes(v) for k, v in raw.items()}
 
     async def ballot_box(self, sitting: str) -> dict[BallotKey, int]:
-        raw = await self._do("HGETALL", self.key(sitting, "box"))
+        raw = await self.do("HGETALL", self.key(sitting, "box"))
         box: dict[BallotKey, int] = {}
         for field, count in raw.items():
             vote, question, option = msgspec.msgpack.decode(field)
@@ -286,9 +287,9 @@ class RedisJournal:
 
     async def drop_ballot_box(self, sitting: str, vote: str) -> None:
         box = self.key(sitting, "box")
-        fields = [f for f in await self._do("HKEYS", box) if msgspec.msgpack.decode(f)[0] == vote]
+        fields = [f for f in await self.do("HKEYS", box) if msgspec.msgpack.decode(f)[0] == vote]
         if fields:
-            await self._do("HDEL", box, *fields)
+            await self.do("HDEL", box, *fields)
         if self._aof:
             await self.rewrite_aof()
 
@@ -300,7 +301,7 @@ class RedisJournal:
         while True:
             await self._rewrite_idle(deadline)  # one begun before our deletion is not enough
             try:
-                await self._do("BGREWRITEAOF")
+                await self.do("BGREWRITEAOF")
                 break
             except ResponseError as err:
                 if "already in progress" not in str(err):
@@ -321,4 +322,4 @@ class RedisJournal:
             await asyncio.sleep(0.02)
 
     async def sittings(self) -> list[str]:
-        return sorted(_s(s) for s in await self._do("SMEMBERS", self.sittings_key))
+        return sorted(_s(s) for s in await self.do("SMEMBERS", self.sittings_key))
