@@ -52,6 +52,7 @@ bench: $(VENV)/.stamp $(VENV)/.bench-stamp web
 	$(BIN)/python tests/load/vote_storm.py
 	$(BIN)/python tests/load/kill_storm.py --trials 200
 	$(BIN)/python tests/load/redis_append.py --n 2000
+	$(BIN)/python tests/load/failover_storm.py --trials 100
 	$(BIN)/python tests/load/fuzz_frames.py --runs 2000000 --seconds 60
 	$(BIN)/python tests/load/probe_hardening.py
 	$(BIN)/python tests/load/media_fanout.py --receivers 50

@@ -19,18 +19,11 @@ import pytest
 
 from chamber.log import load, verify
 from server.journal.redis import RedisJournal
+from tests.load.failover_storm import Node
 from tests.redis_process import RedisProcess
 from tests.server.conftest import SCALE, SITTING, HubProcess, operator_token
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-
-class Node(HubProcess):
-    """A hub process whose log is its own, beside others on the same data folder."""
-
-    @property
-    def log(self) -> Path:
-        return self.data / f"hub-{self.port}.log"
 
 
 @pytest.fixture
