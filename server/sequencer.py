@@ -107,6 +107,7 @@ class Sequencer:
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._busy = False
+        self._current: list[Pending] = []  # the batch being decided
         self.batch_sizes: list[int] = []
         #: A write failed with its outcome unknown (a lost reply, Redis down): the journal,
         #: not memory, says what was written; it is read again before the next batch.
@@ -148,9 +149,15 @@ class Sequencer:
             self.on_commit(landed, self.state, [])
 
     async def stop(self) -> None:
+        """Stop deciding; a command still waiting or being decided is answered
+        `server.unavailable` (never left hanging: its client sends it again)."""
+        left = list(self._current)  # the loop forgets its batch as it is cancelled
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        while not self._queue.empty():
+            left.append(self._queue.get_nowait())
+        self._answer_all([p for p in left if not p.future.done()], Outcome(UNAVAILABLE))
 
     def idle(self) -> bool:
         """No command waits or is being decided."""
@@ -175,6 +182,7 @@ class Sequencer:
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             self._busy = True
+            self._current = batch
             try:
                 await self._process(batch)
             except Exception:  # pragma: no cover - a bug: answer, keep serving
@@ -182,6 +190,7 @@ class Sequencer:
                 self._answer_all(batch, Outcome(UNAVAILABLE))
             finally:
                 self._busy = False
+                self._current = []
 
     def _now(self) -> int:
         """Server time, never earlier than the sitting's last event (a clock jumping back

@@ -6,6 +6,7 @@ its stored answer instead of being applied twice."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,5 +70,41 @@ async def test_a_lost_reply_is_read_back_published_once_and_answered_on_retry(
     assert retried.replayed and retried.answer.ok and retried.answer.seq == (landed, landed)
     assert await journal.last_seq(SITTING) == landed + 1
     assert [r.seq for r in await journal.read(SITTING)] == list(range(1, landed + 2))
+    await hub.stop()
+    await journal.close()
+
+
+class Stuck(SqliteJournal):
+    """An append that never returns (a write hanging on a dead link)."""
+
+    stuck = False
+
+    async def append(self, sitting: str, batch: Sequence[Commit]) -> None:
+        if self.stuck:
+            await asyncio.Event().wait()
+        await super().append(sitting, batch)
+
+
+async def test_a_stopped_sequencer_answers_what_it_was_deciding_and_what_waited(
+    tmp_path: Path,
+) -> None:
+    """A node stepping down stops the sitting's sequencer: no command is left hanging."""
+    journal = Stuck(tmp_path)
+    await journal.open()
+    hub = Hub(journal, Config(data=tmp_path), Metrics(), clock=lambda: T0)
+    await hub.start()
+    agenda = (AgendaItem(id="i1", title="Nghị quyết"),)  # type: ignore[arg-type]
+    schedule = c.ScheduleSitting(
+        sitting=SITTING, council=council(30), title="Kỳ họp", scheduled_at=T0, agenda=agenda
+    )
+    assert (await hub.submit(SITTING, schedule, None, Role.OPERATOR, None)).answer.ok
+    journal.stuck = True
+    seq = hub.sequencers[SITTING]
+    deciding = seq.submit(c.CheckIn(), m(3), Role.DELEGATE, "m03/c1")
+    await asyncio.sleep(0.05)  # taken into a batch, its append hanging
+    waiting = [seq.submit(c.CheckIn(), m(i), Role.DELEGATE, f"m{i:02d}/c1") for i in (4, 5)]
+    await asyncio.wait_for(seq.stop(), 2)
+    for future in [deciding, *waiting]:
+        assert future.done() and future.result().answer.code == "server.unavailable"
     await hub.stop()
     await journal.close()
