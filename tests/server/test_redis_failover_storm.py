@@ -27,6 +27,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     c.stop()
 
 
+@pytest.mark.timeout(900)  # node starts (Argon2 for the demo logins) on a busy machine
 async def test_acknowledged_ballots_survive_the_owners_death_exactly_once(
     cluster: Cluster, capsys: pytest.CaptureFixture[str]
 ) -> None:
