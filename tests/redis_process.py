@@ -31,7 +31,9 @@ class RedisProcess:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout_s: float = 10.0) -> None:
+    def start(self, timeout_s: float = 60.0) -> None:
+        """Start it and wait until it answers, its AOF loaded (generous: a loaded machine
+        can take seconds to fork and exec it)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
@@ -50,6 +52,7 @@ class RedisProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError((self.folder / "redis.log").read_text())
             time.sleep(0.02)
+        self.kill()  # never left running behind a failed start
         raise TimeoutError(f"redis-server on port {self.port} did not start")
 
     def kill(self) -> None:
