@@ -17,10 +17,13 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from server import http_api, openapi, video_api
 from server.auth import Auth
+from server.cluster import Keeper
 from server.config import Config
 from server.connection import websocket_endpoint
 from server.hub import Hub
-from server.journal import SqliteJournal
+from server.journal import make_journal
+from server.journal.lease import Leases
+from server.journal.redis import RedisJournal
 from server.metrics import Metrics
 from server.record import routes as record
 from server.registry import Registry
@@ -59,10 +62,16 @@ async def sweep_sessions(auth: Auth) -> None:
 
 
 def create_app(config: Config) -> Starlette:
-    journal = SqliteJournal(config.data)
+    journal = make_journal(config.journal, config.data, config.unsafe_dev)
     registry = Registry(config.data)
     auth = Auth(registry, session_ttl_ms=config.session_ttl_s * 1000)
-    hub = Hub(journal, config, Metrics())
+    keeper = None
+    if isinstance(journal, RedisJournal):  # one node among others: leases per sitting
+        leases = Leases(journal, config.lease_ms)
+        hub = Hub(journal, config, Metrics(), claims=leases)
+        keeper = Keeper(hub, journal, leases)
+    else:
+        hub = Hub(journal, config, Metrics())
     watch = SessionWatch(registry, wall_ms, config.session_check_s)
     auth.on_revoke.append(watch.check_now)
     video = Video(hub, media_config(config)) if config.media else None
@@ -74,6 +83,8 @@ def create_app(config: Config) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await journal.open()
         await hub.start()
+        if keeper is not None:
+            await keeper.start()
         await watch.start()
         if config.demo:
             from server.seed import seed
@@ -88,7 +99,11 @@ def create_app(config: Config) -> Starlette:
             await asyncio.gather(sweeper, return_exceptions=True)
             if video is not None:
                 await video.stop()
+            if keeper is not None:
+                await keeper.stop()
             await hub.stop()
+            if keeper is not None:
+                await keeper.release_all()
             await journal.close()
             registry.close()
 

@@ -187,7 +187,10 @@ class Client:
         if self._closing or ws is not self._ws:
             return
         if self.reconnect and self.closed_with not in (1002, 1003, 1008, 1009, 4401, 4404):
-            asyncio.get_running_loop().create_task(self._reconnect())
+            # Refused at its hello (1013: another node sequences the sitting): connect()
+            # raises and its caller tries again; a second reconnect loop would race it.
+            if self._welcomed.is_set():
+                asyncio.get_running_loop().create_task(self._reconnect())
         else:
             self._fail(Closed(self.closed_with))
 

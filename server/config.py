@@ -35,6 +35,12 @@ class Config:
     # encode-once-per-audience fan-out, and keeps a zlib state per connection.
     ws_deflate: bool = False
     demo: bool = False
+    # The journal: empty for the embedded SQLite one in `data`; a `redis://HOST:PORT/DB` or
+    # `redis+sentinel://HOST:PORT/SERVICE/DB` URL for the shared one (docs/operations.md).
+    journal: str = ""
+    # Accept a Redis that could lose acknowledged records (no AOF, no fsync always).
+    unsafe_dev: bool = False
+    lease_ms: int = 2000  # a sitting's sequencer lease on Redis; takeover within ~this
     # Video links (docs/media.md). ICE host candidates are gathered on these addresses
     # (comma-separated; empty: every interface, aioice's default); tests use 127.0.0.1.
     media: bool = True

@@ -236,9 +236,9 @@ class Session:
     async def _serve(self, hello: Hello) -> None:
         try:
             seq = await self.hub.sequencer(hello.sitting)
-        except UnknownSitting:
-            await self.send(self.error("sitting.unknown", sitting=hello.sitting))
-            raise Closed(4404) from None
+        except UnknownSitting as err:  # or NotOwner: another node sequences it
+            await self.send(self.error(err.code, sitting=hello.sitting))
+            raise Closed(err.close) from None
         assert seq.state is not None
         who = await self._who(hello, seq.state)
         room = self.hub.rooms[hello.sitting]

@@ -277,6 +277,14 @@ class Room:
             self._ticker.cancel()
             await asyncio.gather(self._ticker, return_exceptions=True)
 
+    async def close_all(self, code: int) -> None:
+        """Close every connection (the sitting moved to another node): they reconnect."""
+        for conn in list(self.conns):
+            self.remove(conn)
+            conn.drop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(code), timeout=1)
+
     def counts(self) -> dict[str, int]:
         out = {a.value: 0 for a in Audience}
         for conn in self.conns:

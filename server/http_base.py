@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.types import Message
 
 from server.auth import Auth, Principal
-from server.hub import Hub, UnknownSitting
+from server.hub import Hub, NotOwner, UnknownSitting
 from server.i18n import negotiate, t
 from server.member_rules import InUse, Invalid, Problem
 from server.registry import Conflict, NotFound, Registry
@@ -179,6 +179,8 @@ def endpoint(
             failed = ApiError(404, "registry.not_found", id=str(err))
         except Conflict as err:
             failed = ApiError(409, "registry.conflict", detail=str(err))
+        except NotOwner:  # another node sequences it (Redis journal): try again there
+            failed = ApiError(503, "server.unavailable")
         except UnknownSitting as err:
             failed = ApiError(404, "sitting.unknown", sitting=str(err))
         answer = reply(error_body(failed, lang_of(request)), failed.status)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from chamber import AnyCommand, Record, Sitting
 from chamber import commands as c
@@ -24,13 +25,35 @@ log = logging.getLogger("nghitruong.hub")
 
 class UnknownSitting(Exception):
     code = "sitting.unknown"
+    close = 4404  # the WebSocket close code of a hello naming it
+
+
+class NotOwner(UnknownSitting):
+    """Another node of the cluster sequences this sitting (server/cluster.py)."""
+
+    code = "server.unavailable"
+    close = 1013  # try again later
+
+
+class Claims(Protocol):
+    """Who may sequence a sitting: on a cluster, the holder of its lease."""
+
+    async def claim(self, sitting: str) -> bool: ...
+
+    async def release(self, sitting: str) -> None: ...
 
 
 class Hub:
     def __init__(
-        self, journal: Journal, config: Config, metrics: Metrics, clock: Callable[[], int] = wall_ms
+        self,
+        journal: Journal,
+        config: Config,
+        metrics: Metrics,
+        clock: Callable[[], int] = wall_ms,
+        claims: Claims | None = None,
     ) -> None:
         self.journal, self.config, self.metrics, self.clock = journal, config, metrics, clock
+        self.claims = claims
         self.sequencers: dict[str, Sequencer] = {}
         self.rooms: dict[str, Room] = {}
         self._timers: dict[str, dict[str, asyncio.TimerHandle]] = {}
@@ -44,19 +67,44 @@ class Hub:
         self.listeners: list[Callable[[str, Sitting], None]] = []
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
         self.lag.start()
         for sitting in await self.journal.sittings():
-            seq = await self.sequencer(sitting)  # rebuild state, re-arm timers
-            assert seq.state is not None
-            # Remote members were present through connections that died with the last
-            # process: each gets the grace period to come back, as after any blip.
-            for member, presence in seq.state.attendance.items():
-                if presence is Presence.REMOTE:
-                    key = (sitting, member)
-                    self._leaving[key] = loop.call_later(
-                        self.config.presence_grace_s, self._left, key
-                    )
+            try:
+                await self.adopt(sitting)
+            except NotOwner:
+                continue  # another node sequences it
+
+    async def adopt(self, sitting: str) -> Sequencer:
+        """Sequence a sitting that has a log: rebuild its state, re-arm its timers (at
+        start, or when this node takes it over from one that died). NotOwner if another
+        node holds it."""
+        loop = asyncio.get_running_loop()
+        seq = await self.sequencer(sitting)
+        assert seq.state is not None
+        # Remote members were present through connections that died with the last
+        # process: each gets the grace period to come back, as after any blip.
+        for member, presence in seq.state.attendance.items():
+            key = (sitting, member)
+            if presence is Presence.REMOTE and key not in self._presence:
+                self._leaving.setdefault(
+                    key, loop.call_later(self.config.presence_grace_s, self._left, key)
+                )
+        return seq
+
+    async def step_down(self, sitting: str) -> None:
+        """Stop sequencing a sitting whose lease this node lost: no timer fires here any
+        more, and its clients are closed so that they reconnect to the owner."""
+        for h in self._timers.pop(sitting, {}).values():
+            h.cancel()
+        for key in [k for k in self._leaving if k[0] == sitting]:
+            self._leaving.pop(key).cancel()
+        room = self.rooms.get(sitting)
+        if room is not None:
+            await room.close_all(1012)
+        async with self._lock:
+            await self._forget(sitting)
+        if self.claims is not None:
+            await self.claims.release(sitting)
 
     async def stop(self) -> None:
         self.lag.stop()
@@ -83,6 +131,8 @@ class Hub:
         return seq
 
     async def _open(self, sitting: str, create: bool) -> Sequencer:
+        if self.claims is not None and not await self.claims.claim(sitting):
+            raise NotOwner(sitting)
         seq = Sequencer(
             sitting,
             self.journal,
@@ -90,9 +140,16 @@ class Hub:
             self.clock,
             on_stages=self.metrics.batch_stages,
         )
-        await seq.start()
+        try:
+            await seq.start()
+        except Exception:
+            if self.claims is not None:
+                await self.claims.release(sitting)
+            raise
         if seq.state is None and not create:
             await seq.stop()
+            if self.claims is not None:
+                await self.claims.release(sitting)
             raise UnknownSitting(sitting)
         self.sequencers[sitting] = seq
         self.rooms[sitting] = Room(sitting, lambda: seq.state, self.config.view_hz)
@@ -126,6 +183,8 @@ class Hub:
         outcome = await seq.submit(command, actor, role, key, reply, guard)
         if seq.state is None and seq.idle():
             await self._forget(sitting)  # a refused sitting.schedule leaves nothing behind
+            if self.claims is not None:
+                await self.claims.release(sitting)
         self.metrics.latency.observe(time.perf_counter() - started)
         self.metrics.commands.labels(
             type=command.__struct_config__.tag, outcome="ok" if outcome.answer.ok else "refused"

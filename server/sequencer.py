@@ -112,9 +112,17 @@ class Sequencer:
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._busy = False
+        self._current: list[Pending] = []  # the batch being decided
         self.batch_sizes: list[int] = []
+        #: A write failed with its outcome unknown (a lost reply, Redis down): the journal,
+        #: not memory, says what was written; it is read again before the next batch.
+        self.stale = False
 
     async def start(self) -> None:
+        await self._load()
+        self._task = asyncio.create_task(self._loop(), name=f"sequencer:{self.sitting}")
+
+    async def _load(self) -> None:
         """Rebuild the state from the journal: the log, the ballot box of open secret
         votes, and the answers already given."""
         stored = await self.journal.read(self.sitting)
@@ -127,15 +135,34 @@ class Sequencer:
         open_votes = {v.id for v in votes if v.status is VoteStatus.OPEN}
         for vote in sorted({key[0] for key in box} - open_votes):
             await self.journal.drop_ballot_box(self.sitting, vote)
+        self.recent.clear()
         self.recent.extend(records)
         self.answers = await self.journal.answers(self.sitting)
         self.last_at = records[-1].at if records else 0
-        self._task = asyncio.create_task(self._loop(), name=f"sequencer:{self.sitting}")
+
+    async def _resync(self) -> None:
+        """Read the journal again after a write of unknown outcome; records that were
+        written without being acknowledged are published like any others."""
+        known = self.state.seq if self.state is not None else 0
+        await self._load()
+        self.stale = False
+        landed = [r for r in self.recent if r.seq > known]
+        if landed and self.state is not None:
+            log.warning(
+                "sitting %s: %d unacknowledged records were written", self.sitting, len(landed)
+            )
+            self.on_commit(landed, self.state, [])
 
     async def stop(self) -> None:
+        """Stop deciding; a command still waiting or being decided is answered
+        `server.unavailable` (never left hanging: its client sends it again)."""
+        left = list(self._current)  # the loop forgets its batch as it is cancelled
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        while not self._queue.empty():
+            left.append(self._queue.get_nowait())
+        self._answer_all([p for p in left if not p.future.done()], Outcome(UNAVAILABLE))
 
     def idle(self) -> bool:
         """No command waits or is being decided."""
@@ -160,6 +187,7 @@ class Sequencer:
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             self._busy = True
+            self._current = batch
             try:
                 await self._process(batch)
             except Exception:  # pragma: no cover - a bug: answer, keep serving
@@ -167,6 +195,7 @@ class Sequencer:
                 self._answer_all(batch, Outcome(UNAVAILABLE))
             finally:
                 self._busy = False
+                self._current = []
 
     def _now(self) -> int:
         """Server time, never earlier than the sitting's last event (a clock jumping back
@@ -175,6 +204,13 @@ class Sequencer:
 
     async def _process(self, batch: list[Pending]) -> None:
         picked = time.perf_counter()
+        if self.stale:
+            try:
+                await self._resync()
+            except Exception as err:
+                log.warning("sitting %s: the journal cannot be read: %r", self.sitting, err)
+                self._answer_all(batch, Outcome(UNAVAILABLE))
+                return
         before = self.state
         state = before
         now = self._now()
@@ -227,8 +263,9 @@ class Sequencer:
         if commits:
             try:
                 await self.journal.append(self.sitting, commits)
-            except Exception:
-                log.exception("sitting %s: journal append failed", self.sitting)
+            except Exception as err:
+                log.warning("sitting %s: journal append failed: %r", self.sitting, err)
+                self.stale = True
                 self.state = before
                 self._answer_all(batch, Outcome(UNAVAILABLE))
                 return

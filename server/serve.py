@@ -12,6 +12,7 @@ import uvicorn
 from server.app import create_app
 from server.config import Config, proxies
 from server.i18n import t
+from server.journal.preflight import preflight
 from server.transport import Protocol
 
 
@@ -28,13 +29,30 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="seed a demo council and sitting once (NGHITRUONG_DEMO)",
     )
+    parser.add_argument("--journal", metavar="URL", help=t("cli.serve.journal", "en"))
+    parser.add_argument(
+        "--unsafe-dev", action="store_true", default=None, help=t("cli.serve.unsafe_dev", "en")
+    )
     args = parser.parse_args(argv)
-    config = Config.from_env(host=args.host, port=args.port, data=args.data, demo=args.demo)
+    config = Config.from_env(
+        host=args.host,
+        port=args.port,
+        data=args.data,
+        demo=args.demo,
+        journal=args.journal,
+        unsafe_dev=args.unsafe_dev,
+    )
     try:
         trusted = proxies(config.trusted_proxies)
     except ValueError as err:
         print(t("cli.serve.bad_proxy", entry=str(err)), file=sys.stderr)
         return 2
+    problem = preflight(config)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    if config.journal and config.unsafe_dev:
+        print(t("journal.unsafe_dev", where=config.journal.rpartition("@")[2]), file=sys.stderr)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(
         create_app(config),

@@ -75,18 +75,24 @@ class Storm:
     def __init__(self, hub: HubProcess, seed: int, voters: int = VOTERS) -> None:
         self.hub, self.rng, self.voters = hub, random.Random(seed), voters
         self.clients: list[QuickClient] = []
-        self.watcher = QuickClient(hub.url, SITTING)  # a gallery screen through all of it
+        self.watcher = self.client(None)  # a gallery screen through all of it
         self.motion = ""
         self.counts = Counts()
+
+    def client(self, token: str | None, binary: bool = True) -> QuickClient:
+        return QuickClient(self.hub.url, SITTING, token, binary=binary)
+
+    async def crash(self) -> None:
+        """SIGKILL at a random instant (no chance to flush anything), then start again."""
+        self.hub.kill()
+        await asyncio.to_thread(self.hub.start)
 
     async def setup(self) -> None:
         hub = self.hub
         names = [f"db{i:02d}" for i in range(1, self.voters + 1)]
         # One at a time: 24 Argon2 checks at once can outlast httpx's 5 s on a busy machine.
         tokens = [await login(hub.url, n, hub.logins[n]) for n in names]
-        self.clients = [
-            QuickClient(hub.url, SITTING, tok, binary=i % 3 != 0) for i, tok in enumerate(tokens)
-        ]
+        self.clients = [self.client(tok, binary=i % 3 != 0) for i, tok in enumerate(tokens)]
         for client in [*self.clients, self.watcher]:
             await client.connect()
         chair = self.clients[0]
@@ -121,10 +127,9 @@ class Storm:
 
         tasks = [asyncio.ensure_future(cast(i, cl)) for i, cl in enumerate(self.clients)]
         await asyncio.sleep(kill_at)
-        self.hub.kill()  # SIGKILL at a random instant: no chance to flush anything
         before, flying, unsent = len(acked), len(sent - acked), self.voters - len(sent)
         started = time.monotonic()
-        await asyncio.to_thread(self.hub.start)
+        await self.crash()
         counts.restart_s.append(time.monotonic() - started)
         acks = await asyncio.gather(*tasks)
         assert all(a.seq is not None for a in acks)
