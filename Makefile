@@ -56,6 +56,7 @@ $(LOADGEN)/node_modules/.stamp: $(LOADGEN)/package.json $(LOADGEN)/package-lock.
 # The vote storm runs last: its summary line ends the output.
 bench: $(VENV)/.stamp $(VENV)/.bench-stamp web $(LOADGEN)/node_modules/.stamp
 	$(BIN)/python tests/load/bench_core.py
+	$(BIN)/python tests/load/bench_minutes.py
 	$(BIN)/python tests/load/kill_storm.py --trials 200
 	$(BIN)/python tests/load/redis_append.py --n 2000
 	$(BIN)/python tests/load/failover_storm.py --trials 100
