@@ -103,7 +103,7 @@ function Screen({ s, conn, media }: { s: Sitting; conn: Connection; media: Retur
         {showDoc && <GalleryDoc doc={doc} page={s.presentation!.page} />}
         <div class="g-side">
           {!video && (!vote || activeTurns(s).length > 0) && <Floor s={s} conn={conn} next={vote ? 0 : 4} />}
-          {vote && <GalleryVote vote={vote} {...tally} figures={live.figures?.vote ?? null} clock={<VoteClock vote={vote} conn={conn} />} />}
+          {vote && <GalleryVote vote={vote} {...tally} clock={<VoteClock vote={vote} conn={conn} />} />}
           <QuorumGauge figures={live.figures} big />
         </div>
       </div>

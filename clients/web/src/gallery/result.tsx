@@ -3,9 +3,8 @@
 // results component can take its place.
 import type { ComponentChildren } from "preact";
 import { t } from "../lib/i18n";
-import type { Vote, VoteFigures } from "../lib/types";
+import type { Vote } from "../lib/types";
 import { ElectionResult } from "../ui/electionresult";
-import { Results } from "../ui/results";
 import { VoteResult } from "../ui/votepanel";
 
 export interface VoteProjection {
@@ -13,11 +12,9 @@ export interface VoteProjection {
   /** Ballots cast and members present, while the vote is open. */
   ballots: number;
   present: number;
-  /** The hub's figures for this vote (verdict, shares, needed), when the view has them. */
-  figures: VoteFigures | null;
 }
 
-export function GalleryVote({ vote, ballots, present, figures, clock }: VoteProjection & { clock?: ComponentChildren }) {
+export function GalleryVote({ vote, ballots, present, clock }: VoteProjection & { clock?: ComponentChildren }) {
   if (vote.status === "open") {
     return (
       <section class="g-vote open" data-testid="g-vote" aria-live="polite">
@@ -38,13 +35,7 @@ export function GalleryVote({ vote, ballots, present, figures, clock }: VoteProj
         {t("web.vote.result")} · {t(`form.${vote.form}`)}
       </h2>
       <p class="g-vote-title clamp">{vote.title}</p>
-      {figures && figures.vote === vote.id ? (
-        <Results vote={vote} figures={figures} big />
-      ) : vote.kind === "motion" ? (
-        <VoteResult vote={vote} big />
-      ) : (
-        <ElectionResult vote={vote} big />
-      )}
+      {vote.kind === "motion" ? <VoteResult vote={vote} big /> : <ElectionResult vote={vote} big />}
     </section>
   );
 }
