@@ -109,8 +109,11 @@ def replay(records: Iterable[Record], ballot_box: BallotBox | None = None) -> Si
     state: Sitting | None = None
     for record in records:
         state = apply(state, record)
-    if state is None or not ballot_box:
-        return state
+    return counted(state, ballot_box) if state is not None and ballot_box else state
+
+
+def counted(state: Sitting, ballot_box: BallotBox) -> Sitting:
+    """The state with its open secret votes' counts taken from the ballot box."""
     for (vote_id, question, option), count in ballot_box.items():
         vote = state.votes.get(VoteId(vote_id))
         if vote is None or vote.status is not VoteStatus.OPEN or vote.form is not VoteForm.SECRET:

@@ -27,6 +27,7 @@ from server.journal.redis import RedisJournal
 from server.metrics import Metrics
 from server.record import routes as record
 from server.registry import Registry
+from server.relay import Relay
 from server.security import SecurityHeaders, UnreadBody
 from server.sequencer import wall_ms
 from server.sessions import SessionWatch
@@ -68,7 +69,13 @@ def create_app(config: Config) -> Starlette:
     keeper = None
     if isinstance(journal, RedisJournal):  # one node among others: leases per sitting
         leases = Leases(journal, config.lease_ms)
-        hub = Hub(journal, config, Metrics(), claims=leases)
+        hub = Hub(
+            journal,
+            config,
+            Metrics(),
+            claims=leases,
+            relay=Relay(journal, max(3.0, 2.5 * config.lease_ms / 1000)),
+        )
         keeper = Keeper(hub, journal, leases)
     else:
         hub = Hub(journal, config, Metrics())

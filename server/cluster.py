@@ -60,7 +60,9 @@ class Keeper:
                 log.warning("keeper: Redis is not answering: %r", err)
 
     async def tick(self) -> None:
-        """Renew what is ours, step down from what is not, take what is free."""
+        """Renew what is ours, step down from what is not, take what is free, stop
+        following what no client here watches any more."""
+        await self.hub.reap()
         for sitting in list(self.hub.sequencers):
             if not await self.leases.renew(sitting):
                 log.warning("sitting %s: the lease expired, stepping down", sitting)

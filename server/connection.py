@@ -51,7 +51,7 @@ from server.protocol import (
     Pong,
     Welcome,
 )
-from server.sequencer import Outcome, wall_ms
+from server.sequencer import UNAVAILABLE, Outcome, wall_ms
 from server.sessions import SessionWatch
 from server.transport import ABORT, RECEIVED, WRITE
 from server.video import NotAllowed, Video, endpoint_for, presiding
@@ -235,13 +235,16 @@ class Session:
 
     async def _serve(self, hello: Hello) -> None:
         try:
-            seq = await self.hub.sequencer(hello.sitting)
+            seq = await self.hub.served(hello.sitting)
         except UnknownSitting as err:  # or NotOwner: another node sequences it
             await self.send(self.error(err.code, sitting=hello.sitting))
             raise Closed(err.close) from None
         assert seq.state is not None
         who = await self._who(hello, seq.state)
-        room = self.hub.rooms[hello.sitting]
+        room = self.hub.rooms.get(hello.sitting)
+        if room is None:  # handed over or reaped while the hello was checked: again
+            await self.send(self.error("server.unavailable", sitting=hello.sitting))
+            raise Closed(1013)
         self.sitting = hello.sitting
         conn = self.conn = Conn(
             self.send,
@@ -313,7 +316,7 @@ class Session:
     def _welcome(self, conn: Conn, room: Room, who: Who, hello: Hello) -> None:
         state = room.state()
         assert state is not None
-        recent = self.hub.sequencers[hello.sitting].recent
+        recent = seq.recent if (seq := self.hub.serving(hello.sitting)) is not None else ()
         oldest = recent[0].seq if recent else 1
         last = hello.last_seq
         resumable = (
@@ -412,9 +415,11 @@ class Session:
                 data = self.error(answer.code, frame.id, **answer.params)
             conn.push_now(data, since=started)
 
-        self.hub.sequencers[sitting].submit(
-            frame.cmd, who.member, role, who.key(frame.id), reply, self._still_live
-        )
+        serving = self.hub.serving(sitting)
+        if serving is None:  # this node is handing the sitting over: sent again, answered
+            reply(Outcome(UNAVAILABLE))
+            return
+        serving.submit(frame.cmd, who.member, role, who.key(frame.id), reply, self._still_live)
 
     # Video links (docs/media.md)
 

@@ -33,7 +33,7 @@ async def upload_document(request: Request, s: Services) -> Response:
     request = bounded(request, s.max_upload_bytes + FORM_BODY, too_large)  # first
     who = await principal(request, s)
     sitting = request.path_params["sitting"]
-    state = (await s.hub.sequencer(sitting)).state  # UnknownSitting (404) before any work
+    state = (await s.hub.served(sitting)).state  # UnknownSitting (404) before any work
     assert state is not None
     actor, role = uploader(who, state)
     async with request.form(max_files=1, max_fields=8, max_part_size=FORM_BODY) as form:

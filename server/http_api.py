@@ -208,7 +208,7 @@ async def create_sitting(request: Request, s: Services) -> Response:
 
 async def sitting_state(request: Request, s: Services) -> Response:
     sitting = request.path_params["sitting"]
-    await s.hub.sequencer(sitting)
+    await s.hub.served(sitting)
     state = s.hub.state(sitting)
     assert state is not None
     return reply(project_state(state, Audience.PUBLIC))
@@ -219,7 +219,7 @@ async def sitting_log(request: Request, s: Services) -> Response:
     anyone gets the public prefix; a bearer token, its principal's (a presiding member or
     an operator: the whole log). A token that does not resolve is refused, not demoted."""
     sitting = request.path_params["sitting"]
-    state = (await s.hub.sequencer(sitting)).state
+    state = (await s.hub.served(sitting)).state
     who = PUBLIC
     if "authorization" in request.headers:
         try:
@@ -252,7 +252,7 @@ async def command(request: Request, s: Services) -> Response:
     sitting = request.path_params["sitting"]
     name = str(data.cmd.__struct_config__.tag)
     try:
-        state = (await s.hub.sequencer(sitting)).state
+        state = (await s.hub.served(sitting)).state
     except UnknownSitting:
         if not isinstance(data.cmd, c.ScheduleSitting):
             raise

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from chamber import AnyCommand, Record, Sitting
@@ -15,10 +15,12 @@ from chamber import events as e
 from chamber.ids import MemberId, Presence, Role, TurnStatus, VoteForm, VoteStatus
 from server.config import Config
 from server.fanout import Room
+from server.follower import Follower
 from server.journal import Journal
 from server.limits import Buckets
 from server.metrics import LagMonitor, Metrics
-from server.sequencer import Guard, Outcome, Pending, Sequencer, wall_ms
+from server.relay import Relay
+from server.sequencer import UNAVAILABLE, Guard, Outcome, Pending, Sequencer, wall_ms
 
 log = logging.getLogger("nghitruong.hub")
 
@@ -51,10 +53,15 @@ class Hub:
         metrics: Metrics,
         clock: Callable[[], int] = wall_ms,
         claims: Claims | None = None,
+        relay: Relay | None = None,
     ) -> None:
         self.journal, self.config, self.metrics, self.clock = journal, config, metrics, clock
-        self.claims = claims
+        self.claims, self.relay = claims, relay
         self.sequencers: dict[str, Sequencer] = {}
+        #: Sittings another node sequences and this node serves (server/follower.py).
+        self.followers: dict[str, Follower] = {}
+        self._consumers: dict[str, asyncio.Task[None]] = {}
+        self._unwatched: set[str] = set()  # followed, with no client at the last reap
         self.rooms: dict[str, Room] = {}
         self._timers: dict[str, dict[str, asyncio.TimerHandle]] = {}
         self._presence: dict[tuple[str, MemberId], int] = {}
@@ -93,21 +100,34 @@ class Hub:
 
     async def step_down(self, sitting: str) -> None:
         """Stop sequencing a sitting whose lease this node lost: no timer fires here any
-        more, and its clients are closed so that they reconnect to the owner."""
+        more; its clients stay, served by a follower (on a cluster with a relay), else
+        they are closed so that they reconnect to the owner."""
         for h in self._timers.pop(sitting, {}).values():
             h.cancel()
         for key in [k for k in self._leaving if k[0] == sitting]:
             self._leaving.pop(key).cancel()
         room = self.rooms.get(sitting)
-        if room is not None:
-            await room.close_all(1012)
-        async with self._lock:
-            await self._forget(sitting)
+        seq = self.sequencers.get(sitting)
+        if self.relay is not None and room is not None and seq is not None and room.conns:
+            async with self._lock:
+                self._stop_consuming(sitting)
+                await self._follow(sitting, room, seq.state, list(seq.recent))
+                self.sequencers.pop(sitting, None)
+                await seq.stop()
+        else:
+            if room is not None:
+                await room.close_all(1012)
+            async with self._lock:
+                await self._forget(sitting)
         if self.claims is not None:
             await self.claims.release(sitting)
 
     async def stop(self) -> None:
         self.lag.stop()
+        for sitting in list(self._consumers):
+            self._stop_consuming(sitting)
+        for follower in self.followers.values():
+            await follower.stop()
         for handles in self._timers.values():
             for h in handles.values():
                 h.cancel()
@@ -130,9 +150,88 @@ class Hub:
             raise UnknownSitting(sitting)
         return seq
 
+    async def served(self, sitting: str) -> Sequencer | Follower:
+        """What serves the sitting's clients here: its sequencer, or (another node
+        sequences it, and this node has a relay) a follower of it."""
+        self._unwatched.discard(sitting)  # not reaped under a client that is joining
+        follower = self.followers.get(sitting)
+        if follower is not None:
+            return follower
+        try:
+            return await self.sequencer(sitting)
+        except NotOwner:
+            if self.relay is None:
+                raise
+        async with self._lock:
+            follower = self.followers.get(sitting)
+            if follower is None:
+                if sitting not in await self.journal.sittings():
+                    raise UnknownSitting(sitting) from None
+                follower = await self._follow(sitting, None, None, [])
+        if follower.state is None:
+            raise UnknownSitting(sitting)
+        return follower
+
+    def serving(self, sitting: str) -> Sequencer | Follower | None:
+        """The sitting's sequencer or follower here; None only while a node that lost
+        the sitting has not yet started following it."""
+        return self.sequencers.get(sitting) or self.followers.get(sitting)
+
+    async def _follow(
+        self, sitting: str, room: Room | None, state: Sitting | None, recent: list[Record]
+    ) -> Follower:
+        assert self.relay is not None
+        follower = Follower(sitting, self.relay, lambda records, st: None)
+        room = room or Room(sitting, lambda: follower.state, self.config.view_hz)
+        room.state = lambda: follower.state
+
+        def on_records(records: list[Record], state: Sitting) -> None:
+            room.publish(records, state)
+            self._tell(sitting, state)
+
+        follower.on_records = on_records
+
+        async def resubmit(
+            command: AnyCommand, actor: MemberId | None, role: Role, key: str
+        ) -> Outcome:
+            return await self.submit(sitting, command, actor, role, key)
+
+        follower.resubmit = resubmit
+        await follower.start(state, recent)
+        self.followers[sitting] = follower
+        self.rooms[sitting] = room
+        return follower
+
+    async def reap(self) -> None:
+        """Stop following the sittings that had no client here at the last call and
+        still have none (the keeper calls this every period)."""
+        for sitting, follower in list(self.followers.items()):
+            room = self.rooms.get(sitting)
+            if room is not None and room.conns:
+                self._unwatched.discard(sitting)
+            elif sitting not in self._unwatched:
+                self._unwatched.add(sitting)
+            else:
+                async with self._lock:
+                    if self.followers.get(sitting) is follower and not (room and room.conns):
+                        self._unwatched.discard(sitting)
+                        del self.followers[sitting]
+                        self.rooms.pop(sitting, None)
+                        await follower.stop()
+                        if room is not None:
+                            await room.stop()
+
+    def _stop_consuming(self, sitting: str) -> None:
+        task = self._consumers.pop(sitting, None)
+        if task is not None:
+            task.cancel()
+
     async def _open(self, sitting: str, create: bool) -> Sequencer:
         if self.claims is not None and not await self.claims.claim(sitting):
             raise NotOwner(sitting)
+        follower = self.followers.get(sitting)
+        if follower is not None:  # taking over a sitting this node followed
+            await follower.stop()
         seq = Sequencer(
             sitting,
             self.journal,
@@ -152,12 +251,40 @@ class Hub:
                 await self.claims.release(sitting)
             raise UnknownSitting(sitting)
         self.sequencers[sitting] = seq
-        self.rooms[sitting] = Room(sitting, lambda: seq.state, self.config.view_hz)
+        self.followers.pop(sitting, None)
+        room = self.rooms.get(sitting) if follower is not None else None
+        if room is None:
+            room = self.rooms[sitting] = Room(sitting, lambda: seq.state, self.config.view_hz)
+        room.state = lambda: seq.state
+        if follower is not None and seq.state is not None:
+            # What was written between the follower's last read and this load: its
+            # clients get those seqs once, from here.
+            missed = [r for r in seq.recent if r.seq > follower.seq()]
+            if missed:
+                room.publish(missed, seq.state)
         if seq.state is not None:
             self._arm(sitting, seq.state)
+        if self.relay is not None:
+            self._consumers[sitting] = asyncio.create_task(
+                self.relay.consume(sitting, self._relayed(sitting)), name=f"relay:{sitting}"
+            )
         return seq
 
+    def _relayed(
+        self, sitting: str
+    ) -> Callable[[AnyCommand, MemberId | None, Role, str | None], Awaitable[Outcome]]:
+        async def submit(
+            command: AnyCommand, actor: MemberId | None, role: Role, key: str | None
+        ) -> Outcome:
+            seq = self.sequencers.get(sitting)
+            if seq is None:  # no longer the owner: the sender's timeout says unavailable
+                return Outcome(UNAVAILABLE)
+            return await seq.submit(command, actor, role, key)
+
+        return submit
+
     async def _forget(self, sitting: str) -> None:
+        self._stop_consuming(sitting)
         seq, room = self.sequencers.pop(sitting, None), self.rooms.pop(sitting, None)
         if room is not None:
             await room.stop()
@@ -165,7 +292,7 @@ class Hub:
             await seq.stop()
 
     def state(self, sitting: str) -> Sitting | None:
-        seq = self.sequencers.get(sitting)
+        seq = self.sequencers.get(sitting) or self.followers.get(sitting)
         return None if seq is None else seq.state
 
     async def submit(
@@ -178,8 +305,14 @@ class Hub:
         reply: Callable[[Outcome], None] | None = None,
         guard: Guard | None = None,
     ) -> Outcome:
-        seq = await self.sequencer(sitting, create=isinstance(command, c.ScheduleSitting))
         started = time.perf_counter()
+        try:
+            seq = await self.sequencer(sitting, create=isinstance(command, c.ScheduleSitting))
+        except NotOwner:
+            if self.relay is None or isinstance(command, c.ScheduleSitting):
+                raise
+            follower = await self.served(sitting)
+            return await follower.submit(command, actor, role, key, reply, guard)
         outcome = await seq.submit(command, actor, role, key, reply, guard)
         if seq.state is None and seq.idle():
             await self._forget(sitting)  # a refused sitting.schedule leaves nothing behind
@@ -192,7 +325,7 @@ class Hub:
         return outcome
 
     def records(self, sitting: str) -> list[Record]:
-        seq = self.sequencers.get(sitting)
+        seq = self.sequencers.get(sitting) or self.followers.get(sitting)
         return [] if seq is None else list(seq.recent)
 
     # After every durable batch
@@ -205,11 +338,7 @@ class Hub:
             if room is not None:
                 room.publish(records, state)
             self._arm(sitting, state)
-            for listener in self.listeners:
-                try:
-                    listener(sitting, state)
-                except Exception:  # pragma: no cover - a listener's fault is not the record's
-                    log.exception("sitting %s: a listener failed", sitting)
+            self._tell(sitting, state)
             for r in records:
                 if isinstance(r.event, e.VoteClosed | e.VoteCancelled):
                     vote = state.votes.get(r.event.vote)
@@ -217,6 +346,13 @@ class Hub:
                         self._spawn(self.journal.drop_ballot_box(sitting, vote.id))
 
         return on_commit
+
+    def _tell(self, sitting: str, state: Sitting) -> None:
+        for listener in self.listeners:
+            try:
+                listener(sitting, state)
+            except Exception:  # pragma: no cover - a listener's fault is not the record's
+                log.exception("sitting %s: a listener failed", sitting)
 
     def spawn(self, coro: object) -> None:
         """Run ``coro`` in the background, kept until it ends and cancelled at stop."""

@@ -82,7 +82,7 @@ async def sittings_of(s: Services, member: MemberRow) -> list[str]:
     found = []
     for row in await asyncio.to_thread(s.registry.sittings, member.council):
         try:
-            state = (await s.hub.sequencer(row.id)).state
+            state = (await s.hub.served(row.id)).state
         except UnknownSitting:  # pragma: no cover - a registered sitting has a log
             continue
         if state is not None and any(m.id == member.id for m in state.council.members):

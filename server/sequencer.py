@@ -279,7 +279,7 @@ class Sequencer:
         for key, outcome in decided.items():
             self.answers[key] = msgspec.msgpack.encode(outcome.answer)
         for p, outcome in outcomes:
-            _resolve(p, outcome)
+            resolve(p, outcome)
         if records and state is not None:
             self.on_commit(records, state, batch)
 
@@ -302,10 +302,10 @@ class Sequencer:
 
     def _answer_all(self, batch: list[Pending], outcome: Outcome) -> None:
         for p in batch:
-            _resolve(p, outcome)
+            resolve(p, outcome)
 
 
-def _resolve(p: Pending, outcome: Outcome) -> None:
+def resolve(p: Pending, outcome: Outcome) -> None:
     if p.reply is not None:
         p.reply(outcome)
     if not p.future.done():

@@ -11,9 +11,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+
+from tests.redis_process import RedisProcess
+
+if TYPE_CHECKING:
+    from tests.load.failover_storm import Node
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = float(os.environ.get("NGHITRUONG_TEST_TIME_SCALE", "1"))  # every timeout derives from it
@@ -109,3 +115,32 @@ def operator_token(hub: HubProcess) -> str:
     )
     r.raise_for_status()
     return str(r.json()["token"])
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A real redis-server of the test's own on a free loopback port."""
+    server = RedisProcess(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def two_nodes(
+    redis_server: RedisProcess, tmp_path: Path
+) -> Iterator[tuple[RedisProcess, Node, Node]]:
+    """Two hub processes on one Redis journal; the first started with the demo council."""
+    from tests.load.failover_storm import Node  # it imports this module
+
+    env = {"NGHITRUONG_JOURNAL": redis_server.url}
+    a, b = Node(tmp_path / "data", env), Node(tmp_path / "data", env)
+    try:
+        a.start(demo=True)
+        b.start()
+        yield redis_server, a, b
+    finally:
+        for node in (a, b):
+            if node.proc is not None and node.proc.poll() is None:
+                os.kill(node.proc.pid, signal.SIGCONT)  # a test may have paused it
+            node.stop()

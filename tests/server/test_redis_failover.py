@@ -58,14 +58,6 @@ class Node:
 
 
 @pytest.fixture
-async def redis_server(tmp_path: Path) -> AsyncIterator[RedisProcess]:
-    server = RedisProcess(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 async def nodes(
     redis_server: RedisProcess, tmp_path: Path
 ) -> AsyncIterator[Callable[[str], object]]:
