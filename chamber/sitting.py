@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from chamber import commands as c
 from chamber import events as e
 from chamber.commands import Ctx
@@ -39,6 +41,11 @@ def schedule(state: Sitting | None, cmd: c.ScheduleSitting, ctx: Ctx) -> Decisio
     item_ids = [i.id for i in cmd.agenda]
     if len(set(item_ids)) != len(item_ids):
         raise Refused("agenda.duplicate_item")
+    rules = cmd.rules or DEFAULT_RULES
+    # The journal stores an event's maps in key order (the canonical bytes): the live state
+    # takes the presets in that order too, so a replayed state is the live one, order and
+    # all (a console lists them in the order it gets them).
+    rules = msgspec.structs.replace(rules, presets=dict(sorted(rules.presets.items())))
     return Decision(
         (
             e.SittingScheduled(
@@ -46,7 +53,7 @@ def schedule(state: Sitting | None, cmd: c.ScheduleSitting, ctx: Ctx) -> Decisio
                 council=council,
                 title=cmd.title,
                 scheduled_at=cmd.scheduled_at,
-                rules=cmd.rules or DEFAULT_RULES,
+                rules=rules,
                 agenda=cmd.agenda,
             ),
         )

@@ -151,3 +151,23 @@ def test_apply_refuses_a_gap_and_a_log_not_starting_with_the_schedule(played: Pl
     with pytest.raises(ChamberError) as start:
         replay([renumbered])
     assert start.value.code == "log.no_schedule"
+
+
+def test_a_state_replayed_from_stored_payloads_lists_the_presets_in_the_live_order() -> None:
+    """Before: a map inside an event (the rules' vote presets) came back from the journal
+    in key order, so after a restart the chair's console offered another preset first
+    (the dismissal rule, secret and two thirds, instead of a resolution)."""
+    from server.demo import Player
+
+    player = Player()
+    for _ in player.play():
+        pass
+    prev, stored = "", []
+    for rec in player.records:
+        new, payload = seal(prev, rec.seq, rec.at, rec.sitting, rec.event)
+        stored.append(load(payload, new.hash))
+        prev = new.hash
+    replayed = replay(stored)  # the sitting is closed: no ballot box
+    assert replayed == player.state
+    assert list(replayed.rules.presets) == list(player.state.rules.presets)
+    assert list(player.state.rules.presets) == sorted(player.state.rules.presets)

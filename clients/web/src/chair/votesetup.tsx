@@ -72,11 +72,15 @@ function openCommand(motion: string, preset: VotePreset, v: Setup): Command {
   return cmd;
 }
 
+const DEFAULT_PRESET = "resolution";
+
 export function VoteSetup({ s, figures, run, ask }: { s: Sitting; figures: Figures | null; run: Run; ask: (a: Ask) => void }) {
   const motions = Object.values(s.motions);
   const presets = Object.values(s.rules.presets);
   const [motion, setMotion] = useState(motions.find((m) => m.item === s.current_item)?.id ?? motions[0]?.id ?? "");
-  const [presetId, setPresetId] = useState(presets[0]?.id ?? "resolution");
+  // A resolution is what a chair opens most; the map's order is no default (the hub keeps
+  // presets in key order, the order its journal stores them in).
+  const [presetId, setPresetId] = useState(s.rules.presets[DEFAULT_PRESET] ? DEFAULT_PRESET : (presets[0]?.id ?? DEFAULT_PRESET));
   const preset = s.rules.presets[presetId];
   const [v, setV] = useState<Setup | null>(preset ? fromPreset(preset) : null);
   if (!preset || !v) return null;
