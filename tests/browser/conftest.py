@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests.demo_data import copy_demo
+
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "clients" / "web"
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -142,6 +144,7 @@ class Hub:
 def hub(tmp_path: Path) -> Iterator[Hub]:
     ensure_built()
     port = free_port()
+    copy_demo(tmp_path / "data")  # the run's seeded demo folder (tests/demo_data.py)
     proc = subprocess.Popen(
         [
             sys.executable,

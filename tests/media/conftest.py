@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import ROOT, SCALE, Hub, ensure_built, free_port
+from tests.demo_data import copy_demo, is_empty
 from tests.media import netns
 
 
@@ -181,4 +182,6 @@ class NsHub(Hub):
 def start_hub(space: netns.Netns, data: Path, **env: str) -> NsHub:
     """A hub in ``space`` with a fresh demo sitting (``env``: NGHITRUONG_* overrides)."""
     ensure_built()
+    if is_empty(data):
+        copy_demo(data)
     return NsHub(space, data, env)

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCALE, SITTING, ms
+from tests.demo_data import copy_demo
 from tests.media import harness, netns
 from tests.media.conftest import NsHub, start_hub
 from tests.media.harness import Meter, camera_file, colours, growing, launch, nearest, wait_for
@@ -41,10 +42,10 @@ SWITCH_S = 1.0  # issue 8: every receiver sees a new speaker within 1 s
 
 @pytest.fixture(scope="module")
 def template(ns: netns.Netns, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder seeded once by ``serve --demo`` (hashing the demo logins is the slow
-    part); every test's hub starts from a copy of it in half a second."""
+    """The run's demo data folder (tests/demo_data.py); every test's hub starts from a copy
+    of it in half a second."""
     folder = tmp_path_factory.mktemp("template") / "data"
-    start_hub(ns, folder).close()
+    copy_demo(folder)
     return folder
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from tests.demo_data import copy_demo, is_empty
 from tests.redis_process import RedisProcess
 
 if TYPE_CHECKING:
@@ -45,7 +46,12 @@ class HubProcess:
     def log(self) -> Path:
         return self.data / "hub.log"
 
-    def start(self, demo: bool = False) -> HubProcess:
+    def start(self, demo: bool = False, fresh: bool = False) -> HubProcess:
+        """Start the hub; ``demo``: with the demo council and sitting, from a copy of the
+        run's seeded demo folder when the data folder is empty and on SQLite (tests/
+        demo_data.py), or seeded by this start when ``fresh``."""
+        if demo and not fresh and "NGHITRUONG_JOURNAL" not in self.env and is_empty(self.data):
+            copy_demo(self.data)
         cmd = [
             sys.executable,
             "-m",
@@ -63,8 +69,8 @@ class HubProcess:
             self.proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
-        # Generous: a demo hub hashes 32 passwords with Argon2 before it listens, and a
-        # loaded CI core can take most of a minute over that.
+        # Generous: a fresh demo hub hashes 33 passwords with Argon2 before it listens,
+        # and a loaded CI core can take most of a minute over that.
         deadline = time.monotonic() + 90 * SCALE
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
