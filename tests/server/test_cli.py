@@ -49,7 +49,7 @@ def running_hub(
     every run appended, is ``hub.output()``."""
     hub = hub or HubProcess(data)
     try:
-        hub.start(demo=demo)
+        hub.start(demo=demo, fresh=True)  # these tests are of the seeding itself
         with httpx.Client(base_url=hub.url, timeout=10) as client:
             yield hub, client
     finally:
