@@ -273,10 +273,12 @@ def open_page(
     setup: PageHook | None = None,
     before_login: PageHook | None = None,
     ready: str | None = "[data-testid=phase]",
+    wait: bool = True,
 ) -> tuple[Any, Any]:
     """A console in a browser context of its own: (context, page). ``setup`` runs before the
     page loads, ``before_login`` on the login form; after logging in as ``user`` it waits
-    for ``ready`` to be visible."""
+    for ``ready`` to be visible (unless not ``wait``: the caller waits, see
+    ``Screens.open_many``)."""
     from playwright.sync_api import expect
 
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="vi-VN")
@@ -297,7 +299,7 @@ def open_page(
         page.fill("input[name=username]", user)
         page.fill("input[name=password]", hub.passwords[user])
         page.click("button[type=submit]")
-        if ready is not None:
+        if ready is not None and wait:
             expect(page.locator(ready).first).to_be_visible()
     return ctx, page
 
@@ -322,6 +324,17 @@ class Screens:
         )
         self.contexts.append(ctx)
         return page
+
+    def open_many(self, path: str, users: list[str], **options: Any) -> list[Any]:
+        """``open`` for each user, the logins sent one after the other before waiting for
+        any console to be ready: the hub checks the passwords and the pages load side by
+        side rather than in turn."""
+        from playwright.sync_api import expect
+
+        pages = [self.open(path, user=u, wait=False, **options) for u in users]
+        for page in pages:
+            expect(page.locator(options.get("ready", "[data-testid=phase]")).first).to_be_visible()
+        return pages
 
     def close(self) -> None:
         for ctx in self.contexts:

@@ -59,10 +59,9 @@ class Sitting:
         self.operator = self.sc.open("/operator/", user="vanhanh", query=q, ready=None)
         self.chair = self.sc.open("/chair/", user=CHAIR, query=q)
         self.secretary = self.sc.open("/chair/", user=SECRETARY, size=(1280, 900), query=q)
-        self.tablets = [
-            self.sc.open("/delegate/", user=u, size=(800, 1000), query=q) for u in TABLETS
-        ]
-        self.remote = self.sc.open("/delegate/", user=REMOTE, size=(800, 1000), query=q)
+        *self.tablets, self.remote = self.sc.open_many(
+            "/delegate/", [*TABLETS, REMOTE], size=(800, 1000), query=q
+        )
 
     def w(self, key: str, **params: Any) -> str:
         text = self.words[key]
@@ -93,11 +92,15 @@ def cast(pages: Iterable[Page], choose: Any) -> None:
     """Each page chooses (``choose(page)``), reviews where the ballot asks for it, and
     sends; then every page shows its ballot as sent."""
     pages = list(pages)
+    # Step by step over all the pages (each page's step is the same as one at a time): a
+    # page renders its next step while the others are clicked.
     for page in pages:
         choose(page)
+    for page in pages:
         review = page.locator("[data-testid=review-ballot]")
         if review.count():
             review.first.click()
+    for page in pages:
         page.locator("[data-testid=confirm-ballot]").first.click()
     for page in pages:
         expect(page.locator("[data-testid=my-ballot]").first).to_be_visible()
