@@ -80,7 +80,7 @@ class Options:
     at_rest_n: int = 200
     pin: bool = True
     deadline_s: float = 150.0
-    quiet: bool = False
+    monitor: bool = True  # count the nodes' Redis round trips (MONITOR costs Redis CPU)
 
 
 @dataclass
@@ -250,6 +250,7 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
         pin(CLIENT_CORES)
         stack.callback(pin, everywhere)
     try:
+        rss0 = [p.memory_info().rss for p in procs]
         urls = [cluster.ws(node) for node in cluster.nodes]
         screens = opts.screens_per_node * n
         ready = gen.start(
@@ -271,12 +272,12 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
         vote = open_vote(chair, cluster.nodes[0].url, sitting, tokens[0])
         per_node_conns = [connections(node) for node in cluster.nodes]
         rss = [p.memory_info().rss for p in procs]
-        if cluster.redis is not None:
-            monitor = Monitor(cluster.redis.port)
+        monitor = Monitor(cluster.redis.port) if cluster.redis and opts.monitor else None
+        if monitor is not None:
             stack.callback(monitor.close)
-            idle0 = time.time()
-            time.sleep(IDLE_S)
-            idle1 = time.time()
+        idle0, red_idle0 = time.time(), cpu_s(red) if red else 0.0
+        time.sleep(IDLE_S)
+        idle1, red_idle1 = time.time(), cpu_s(red) if red else 0.0
         cpu0 = [cpu_s(p) for p in procs]
         red0 = cpu_s(red) if red else 0.0
         t0, storm0 = time.monotonic(), time.time()
@@ -287,7 +288,7 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
         window, storm1 = time.monotonic() - t0, time.time()
         cpu1 = [cpu_s(p) for p in procs]
         red1 = cpu_s(red) if red else 0.0
-        if cluster.redis is not None:
+        if monitor is not None and cluster.redis is not None:
             time.sleep(0.2)  # the monitor's last lines
             ports = [redis_ports(p.pid, cluster.redis.port) for p in procs]
             idle = monitor.calls(set().union(*ports), idle0, idle1)
@@ -330,10 +331,18 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
                 "cpu_s": used,
                 "cpu_ms_per_screen": 1000 * used / len(mine) if mine else None,
                 "rss_mb": rss[i] / 2**20,
+                "rss_per_connection_kb": (rss[i] - rss0[i]) / 1024 / max(1, per_node_conns[i]),
             }
         )
-    if cluster.redis is not None:
-        decided = opts.delegates + 1  # the ballots and the close
+    decided = opts.delegates + 1  # the ballots and the close
+    if red is not None:
+        idle_cpu = (red_idle1 - red_idle0) * window / (idle1 - idle0)
+        out["redis"] = {
+            "cpu_s": red1 - red0,
+            "cpu_ms_per_command": 1000 * (red1 - red0 - idle_cpu) / decided,
+            "monitored": monitor is not None,
+        }
+    if monitor is not None:
         background = sum(idle.values()) * window / (idle1 - idle0)
         calls: dict[str, int] = {}
         for i, mine in enumerate(storm_calls):
@@ -341,13 +350,12 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
             for k, v in mine.items():
                 calls[k] = calls.get(k, 0) + v
         total = sum(calls.values())
-        out["redis"] = {
-            "calls": calls,
-            "idle_calls_per_s": {k: v / (idle1 - idle0) for k, v in idle.items()},
-            "calls_per_command_raw": total / decided,
-            "calls_per_command": (total - background) / decided,
-            "cpu_s": red1 - red0,
-        }
+        out["redis"].update(
+            calls=calls,
+            idle_calls_per_s={k: v / (idle1 - idle0) for k, v in idle.items()},
+            calls_per_command_raw=total / decided,
+            calls_per_command=(total - background) / decided,
+        )
     return out
 
 
@@ -366,7 +374,7 @@ def report(runs: list[dict[str, Any]]) -> None:
     print(
         f"{'run':14}{'node':>5}{'role':>9}{'conns':>7}{'final':>7}"
         f"{'tally p50':>10}{'p99':>7}{'max':>7}{'CPU s':>8}{'ms/screen':>10}{'RSS MB':>8}"
-        f"{'Redis RTs':>10}"
+        f"{'KB/conn':>8}{'Redis RTs':>10}"
     )
     for run in runs:
         name = f"{run['nodes']}×{run['journal']}"
@@ -378,7 +386,8 @@ def report(runs: list[dict[str, Any]]) -> None:
                 f"{node['with_final_tally']:>4}/{node['screens']:<3}"
                 f"{_ms(t['p50']):>9}{_ms(t['p99']):>7}{_ms(t['max']):>7}"
                 f"{node['cpu_s']:8.2f}{per if per is None else round(per, 3):>10}"
-                f"{node['rss_mb']:8.0f}{node.get('redis_calls', '-'):>10}"
+                f"{node['rss_mb']:8.0f}{node['rss_per_connection_kb']:8.0f}"
+                f"{node.get('redis_calls', '-'):>10}"
             )
     print()
     for run in runs:
@@ -393,17 +402,22 @@ def report(runs: list[dict[str, Any]]) -> None:
             f" max {_ms(t['max']).strip()} ms; nodes' CPU {cpu:.2f} s"
             f" ({1000 * cpu / run['screens']:.3f} ms per screen)"
         )
-        if "redis" in run:
-            r = run["redis"]
+        r = run.get("redis", {})
+        if "calls" in r:
             line += (
-                f"; Redis {r['calls_per_command']:.1f} commands per decided command"
-                f" ({r['calls_per_command_raw']:.1f} before the idle rate), CPU {r['cpu_s']:.2f} s"
+                f"; Redis {r['calls_per_command']:.1f} round trips per decided command"
+                f" ({r['calls_per_command_raw']:.1f} before the idle rate)"
+            )
+        if r:
+            line += (
+                f"; Redis CPU {r['cpu_s']:.2f} s ({r['cpu_ms_per_command']:.2f} ms per decided"
+                f" command{', MONITOR on' if r['monitored'] else ''})"
             )
         line += f"; at rest p50 {run['at_rest_owner_p50_ms']:.2f} ms at the owner"
         if "at_rest_forwarded_p50_ms" in run:
             line += f", {run['at_rest_forwarded_p50_ms']:.2f} ms forwarded"
         print(line + f"; generator {verdict(run['generator_storm_cpu_pct'])}")
-        if "redis" in run:
+        if "calls" in r:
             calls = ", ".join(f"{k} {v}" for k, v in sorted(run["redis"]["calls"].items()))
             print(f"  Redis over the storm ({run['window_s']:.1f} s): {calls}")
 
@@ -426,8 +440,13 @@ def main() -> int:
     parser.add_argument("--append-n", type=int, default=1000, help="0: skip the bare XADD")
     parser.add_argument("--no-baseline", action="store_true", help="skip 1 node on SQLite")
     parser.add_argument("--no-pin", action="store_true", help="let every process use any core")
+    parser.add_argument(
+        "--no-monitor", action="store_true", help="no round-trip count (Redis CPU without MONITOR)"
+    )
     args = parser.parse_args()
-    opts = Options(args.screens_per_node, args.delegates, args.at_rest_n, not args.no_pin)
+    opts = Options(
+        args.screens_per_node, args.delegates, args.at_rest_n, not args.no_pin, not args.no_monitor
+    )
     runs = bench([int(x) for x in args.nodes.split(",")], opts, not args.no_baseline)
     appended = append_figures(args.append_n) if args.append_n else {}
     print(
