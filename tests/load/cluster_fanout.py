@@ -37,11 +37,12 @@ import asyncio
 import contextlib
 import json
 import os
+import statistics
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ from tests.load.vote_storm import (  # noqa: E402
     PROTO,
     SERVER_CORES,
     at_rest,
+    core_busy,
     create_sitting,
     open_vote,
     pct,
@@ -226,7 +228,11 @@ def storm(n: int, journal: str, opts: Options) -> dict[str, Any]:
 def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[str, Any]:
     n = len(cluster.nodes)
     sitting = create_sitting(cluster.nodes[0].url, op)
-    out: dict[str, Any] = {"nodes": n, "journal": "redis" if cluster.redis else "sqlite"}
+    out: dict[str, Any] = {
+        "nodes": n,
+        "journal": "redis" if cluster.redis else "sqlite",
+        "screens_per_node": opts.screens_per_node,
+    }
     # The first greeting makes node 0 claim the sitting; one command at rest on it.
     out["at_rest_owner_p50_ms"] = at_rest(
         cluster.ws(cluster.nodes[0]), sitting, tokens[0], False, opts.at_rest_n
@@ -280,12 +286,13 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
         idle1, red_idle1 = time.time(), cpu_s(red) if red else 0.0
         cpu0 = [cpu_s(p) for p in procs]
         red0 = cpu_s(red) if red else 0.0
-        t0, storm0 = time.monotonic(), time.time()
+        t0, storm0, cores0 = time.monotonic(), time.time(), psutil.cpu_times(percpu=True)
         acked = gen.go(vote, timeout=opts.deadline_s)
         time.sleep(1.0)  # the running tally reaches the screens as views; then the close
         sync_command(chair, {"type": "vote.close", "vote": vote})
         seen = gen.screens(timeout=opts.deadline_s)
         window, storm1 = time.monotonic() - t0, time.time()
+        busy = core_busy(cores0, psutil.cpu_times(percpu=True), SERVER_CORES)
         cpu1 = [cpu_s(p) for p in procs]
         red1 = cpu_s(red) if red else 0.0
         if monitor is not None and cluster.redis is not None:
@@ -299,6 +306,7 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
         gen.stop()
     acks = [(s / 1000, a / 1000) for s, a in acked["acks"]]
     last_ack = max(a for _, a in acks)
+    last_cast = max(s for s, _ in acks)
     finals = seen["screens"]["finals"]
     lat = [(a - s) * 1000 for s, a in acks]
     out.update(
@@ -309,10 +317,12 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
         ack_ms=spread(lat),
         screens_with_final_tally=sum(f is not None for f in finals),
         tally_after_last_ack_ms=spread([f - last_ack * 1000 for f in finals if f is not None]),
+        tally_after_last_cast_ms=spread([f - last_cast * 1000 for f in finals if f is not None]),
         window_s=window,
         generator_cpu_pct=gen_pct,
         generator_storm_cpu_pct=acked["cpu"]["pct"],
         frames_to_screens=seen["screens"]["frames"],
+        server_core_busy_pct=busy,
     )
     out["per_node"] = []
     for i in range(n):
@@ -327,6 +337,9 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
                 "with_final_tally": sum(f is not None for f in mine),
                 "tally_after_last_ack_ms": spread(
                     [f - last_ack * 1000 for f in mine if f is not None]
+                ),
+                "tally_after_last_cast_ms": spread(
+                    [f - last_cast * 1000 for f in mine if f is not None]
                 ),
                 "cpu_s": used,
                 "cpu_ms_per_screen": 1000 * used / len(mine) if mine else None,
@@ -372,26 +385,27 @@ def _ms(v: float | None) -> str:
 
 def report(runs: list[dict[str, Any]]) -> None:
     print(
-        f"{'run':14}{'node':>5}{'role':>9}{'conns':>7}{'final':>7}"
-        f"{'tally p50':>10}{'p99':>7}{'max':>7}{'CPU s':>8}{'ms/screen':>10}{'RSS MB':>8}"
+        f"{'':49}{'final tally after last ack':>27}{'…cast':>7}"
+        f"\n{'run':16}{'node':>5}{'role':>9}{'conns':>7}{'final':>9}   "
+        f"{'p50':>9}{'p99':>9}{'max':>9}{'max':>7}{'CPU s':>7}{'ms/screen':>10}{'RSS MB':>7}"
         f"{'KB/conn':>8}{'Redis RTs':>10}"
     )
     for run in runs:
-        name = f"{run['nodes']}×{run['journal']}"
+        name = f"{run['nodes']}×{run['screens_per_node']}×{run['journal']}"
         for i, node in enumerate(run["per_node"]):
-            t = node["tally_after_last_ack_ms"]
+            t, c = node["tally_after_last_ack_ms"], node["tally_after_last_cast_ms"]
             per = node["cpu_ms_per_screen"]
             print(
-                f"{name:14}{i:>5}{node['role']:>9}{node['connections']:>7}"
-                f"{node['with_final_tally']:>4}/{node['screens']:<3}"
-                f"{_ms(t['p50']):>9}{_ms(t['p99']):>7}{_ms(t['max']):>7}"
-                f"{node['cpu_s']:8.2f}{per if per is None else round(per, 3):>10}"
-                f"{node['rss_mb']:8.0f}{node['rss_per_connection_kb']:8.0f}"
+                f"{name:16}{i:>5}{node['role']:>9}{node['connections']:>7}"
+                f"{node['with_final_tally']:>6}/{node['screens']:<5}"
+                f"{_ms(t['p50']):>8}{_ms(t['p99']):>9}{_ms(t['max']):>9}{_ms(c['max']):>7}"
+                f"{node['cpu_s']:7.2f}{per if per is None else round(per, 3):>10}"
+                f"{node['rss_mb']:7.0f}{node['rss_per_connection_kb']:8.0f}"
                 f"{node.get('redis_calls', '-'):>10}"
             )
     print()
     for run in runs:
-        name = f"{run['nodes']}×{run['journal']}"
+        name = f"{run['nodes']}×{run['screens_per_node']}×{run['journal']}"
         t, a = run["tally_after_last_ack_ms"], run["ack_ms"]
         cpu = sum(node["cpu_s"] for node in run["per_node"])
         line = (
@@ -399,7 +413,8 @@ def report(runs: list[dict[str, Any]]) -> None:
             f" ack p50 {a['p50']:.0f} ms p99 {a['p99']:.0f} ms; final tally on"
             f" {run['screens_with_final_tally']}/{run['screens']} screens, after the last ack"
             f" p50 {_ms(t['p50']).strip()} p99 {_ms(t['p99']).strip()}"
-            f" max {_ms(t['max']).strip()} ms; nodes' CPU {cpu:.2f} s"
+            f" max {_ms(t['max']).strip()} ms (after the last cast: max"
+            f" {_ms(run['tally_after_last_cast_ms']['max']).strip()} ms); nodes' CPU {cpu:.2f} s"
             f" ({1000 * cpu / run['screens']:.3f} ms per screen)"
         )
         r = run.get("redis", {})
@@ -413,6 +428,7 @@ def report(runs: list[dict[str, Any]]) -> None:
                 f"; Redis CPU {r['cpu_s']:.2f} s ({r['cpu_ms_per_command']:.2f} ms per decided"
                 f" command{', MONITOR on' if r['monitored'] else ''})"
             )
+        line += f"; server core {run['server_core_busy_pct']:.0f} % busy (every process)"
         line += f"; at rest p50 {run['at_rest_owner_p50_ms']:.2f} ms at the owner"
         if "at_rest_forwarded_p50_ms" in run:
             line += f", {run['at_rest_forwarded_p50_ms']:.2f} ms forwarded"
@@ -422,13 +438,45 @@ def report(runs: list[dict[str, Any]]) -> None:
             print(f"  Redis over the storm ({run['window_s']:.1f} s): {calls}")
 
 
-def bench(nodes: list[int], opts: Options, baseline: bool = True) -> list[dict[str, Any]]:
+def bench(
+    nodes: list[int], opts: Options, baseline: bool = True, sweep: tuple[int, ...] = ()
+) -> list[dict[str, Any]]:
+    """The baseline, the storm over each node count, then one node on Redis with each of
+    `sweep` screens (for the cost of one more screen)."""
     runs = []
     if baseline:
         runs.append(storm(1, "sqlite", opts))
     for n in nodes:
         runs.append(storm(n, "redis", opts))
+    for screens in sweep:
+        runs.append(storm(1, "redis", replace(opts, screens_per_node=screens)))
     return runs
+
+
+def marginal(runs: list[dict[str, Any]]) -> dict[str, float] | None:
+    """One node's CPU over the storm as fixed + per-screen cost (least squares over the
+    one-node Redis runs of different sizes), and the screens one core holds while a storm
+    takes at most half of it (the other half: headroom for latency and other sittings)."""
+    points = [
+        (r["screens"], r["per_node"][0]["cpu_s"], r["window_s"])
+        for r in runs
+        if r["nodes"] == 1 and r["journal"] == "redis"
+    ]
+    if len({x for x, _, _ in points}) < 2:
+        return None
+    mx = statistics.fmean(x for x, _, _ in points)
+    my = statistics.fmean(y for _, y, _ in points)
+    slope = sum((x - mx) * (y - my) for x, y, _ in points) / sum(
+        (x - mx) ** 2 for x, _, _ in points
+    )
+    fixed = my - slope * mx
+    window = statistics.fmean(w for _, _, w in points)
+    return {
+        "fixed_cpu_s": fixed,
+        "cpu_ms_per_screen": 1000 * slope,
+        "window_s": window,
+        "screens_per_core_at_half": (0.5 * window - fixed) / slope if slope > 0 else float("inf"),
+    }
 
 
 def main() -> int:
@@ -436,6 +484,11 @@ def main() -> int:
     parser.add_argument("--nodes", default="1,2,3", help="node counts, comma-separated")
     parser.add_argument("--screens-per-node", type=int, default=600)
     parser.add_argument("--delegates", type=int, default=100)
+    parser.add_argument(
+        "--sweep",
+        default="200,2000",
+        help="screens for further one-node Redis runs (the cost of one more screen); '' for none",
+    )
     parser.add_argument("--at-rest-n", type=int, default=200)
     parser.add_argument("--append-n", type=int, default=1000, help="0: skip the bare XADD")
     parser.add_argument("--no-baseline", action="store_true", help="skip 1 node on SQLite")
@@ -445,9 +498,15 @@ def main() -> int:
     )
     args = parser.parse_args()
     opts = Options(
-        args.screens_per_node, args.delegates, args.at_rest_n, not args.no_pin, not args.no_monitor
+        screens_per_node=args.screens_per_node,
+        delegates=args.delegates,
+        at_rest_n=args.at_rest_n,
+        pin=not args.no_pin,
+        monitor=not args.no_monitor,
     )
-    runs = bench([int(x) for x in args.nodes.split(",")], opts, not args.no_baseline)
+    sweep = tuple(int(x) for x in args.sweep.split(",") if x)
+    runs = bench([int(x) for x in args.nodes.split(",")], opts, not args.no_baseline, sweep)
+    fit = marginal(runs)
     appended = append_figures(args.append_n) if args.append_n else {}
     print(
         f"\ncluster fan-out: {args.screens_per_node} screens per node, {args.delegates}"
@@ -455,16 +514,24 @@ def main() -> int:
         f" generator on {CLIENT_CORES}" + ("" if opts.pin else " (not pinned)")
     )
     report(runs)
+    if fit is not None:
+        print(
+            f"one node on Redis, CPU over a storm of {fit['window_s']:.1f} s = "
+            f"{fit['fixed_cpu_s']:.3f} s + {fit['cpu_ms_per_screen']:.3f} ms per screen"
+            f" (least squares over the one-node runs): one core at half load holds"
+            f" {fit['screens_per_core_at_half']:.0f} screens through such a storm"
+        )
     Path("artifacts").mkdir(exist_ok=True)
     Path("artifacts/bench-cluster-fanout.json").write_text(
-        json.dumps({"runs": runs, "append": appended}, indent=2)
+        json.dumps({"runs": runs, "append": appended, "marginal": fit}, indent=2)
     )
     ok = all(r["screens_with_final_tally"] == r["screens"] for r in runs)
     print(
         "cluster fan-out: "
         + "; ".join(
-            f"{r['nodes']}×{r['journal']} {r['screens']} screens tally +"
-            f"{_ms(r['tally_after_last_ack_ms']['max']).strip()} ms max,"
+            f"{r['nodes']}×{r['journal']} {r['screens']} screens tally max +"
+            f"{_ms(r['tally_after_last_ack_ms']['max']).strip()} ms after the last ack"
+            f" (+{_ms(r['tally_after_last_cast_ms']['max']).strip()} after the last cast),"
             f" {1000 * sum(x['cpu_s'] for x in r['per_node']) / r['screens']:.3f} CPU ms/screen"
             for r in runs
         )
