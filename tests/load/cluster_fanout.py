@@ -112,7 +112,7 @@ class Monitor:
     def __init__(self, port: int) -> None:
         self.port = port
         self.client = redis.Redis(port=port)
-        self.monitor = self.client.monitor().__enter__()
+        self.monitor = self.client.monitor().__enter__()  # type: ignore[no-untyped-call]
         self.seen: list[tuple[float, int, str]] = []
         self.done = False
         self.thread = threading.Thread(target=self._run, name="redis-monitor", daemon=True)
@@ -208,7 +208,9 @@ def start(folder: Path, n: int, journal: str, opts: Options) -> tuple[Cluster, l
         env["NGHITRUONG_JOURNAL"] = cluster.redis.url
     try:
         for _ in range(n):
-            cluster.nodes.append(Node(data, env).start())
+            node = Node(data, env)
+            node.start()
+            cluster.nodes.append(node)
     except BaseException:
         cluster.stop()
         raise
@@ -274,7 +276,9 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
             },
             timeout=opts.deadline_s,
         )
-        chair = stack.enter_context(websockets.sync.client.connect(urls[0], subprotocols=[PROTO]))
+        chair = stack.enter_context(
+            websockets.sync.client.connect(urls[0], subprotocols=[PROTO])  # type: ignore[list-item]
+        )
         vote = open_vote(chair, cluster.nodes[0].url, sitting, tokens[0])
         per_node_conns = [connections(node) for node in cluster.nodes]
         rss = [p.memory_info().rss for p in procs]
@@ -358,9 +362,9 @@ def _storm(cluster: Cluster, tokens: list[str], op: str, opts: Options) -> dict[
     if monitor is not None:
         background = sum(idle.values()) * window / (idle1 - idle0)
         calls: dict[str, int] = {}
-        for i, mine in enumerate(storm_calls):
-            out["per_node"][i]["redis_calls"] = sum(mine.values())
-            for k, v in mine.items():
+        for i, node_calls in enumerate(storm_calls):
+            out["per_node"][i]["redis_calls"] = sum(node_calls.values())
+            for k, v in node_calls.items():
                 calls[k] = calls.get(k, 0) + v
         total = sum(calls.values())
         out["redis"].update(
