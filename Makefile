@@ -42,16 +42,17 @@ lint: $(VENV)/.stamp
 	$(BIN)/ruff format --check chamber server media tests
 	$(BIN)/mypy chamber server media
 
-# pytest exits 5 when it collects no test: that fails here, as it should.
-test: system-deps $(VENV)/.stamp web lint
-	$(BIN)/pytest -q -p no:cacheprovider --timeout=300 \
-		--cov=chamber --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
-
-# The vote storm's load generator: Node.js with `ws` (tests/load/node).
+# The load generator of the vote storm and the cluster fan-out: Node.js with `ws`
+# (tests/load/node; `make test` runs a small cluster fan-out).
 LOADGEN := tests/load/node
 $(LOADGEN)/node_modules/.stamp: $(LOADGEN)/package.json $(LOADGEN)/package-lock.json
 	cd $(LOADGEN) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# pytest exits 5 when it collects no test: that fails here, as it should.
+test: system-deps $(VENV)/.stamp web lint $(LOADGEN)/node_modules/.stamp
+	$(BIN)/pytest -q -p no:cacheprovider --timeout=300 \
+		--cov=chamber --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
 
 # The vote storm runs last: its summary line ends the output.
 bench: $(VENV)/.stamp $(VENV)/.bench-stamp web $(LOADGEN)/node_modules/.stamp
@@ -60,6 +61,7 @@ bench: $(VENV)/.stamp $(VENV)/.bench-stamp web $(LOADGEN)/node_modules/.stamp
 	$(BIN)/python tests/load/kill_storm.py --trials 200
 	$(BIN)/python tests/load/redis_append.py --n 2000
 	$(BIN)/python tests/load/failover_storm.py --trials 100
+	$(BIN)/python tests/load/cluster_fanout.py
 	$(BIN)/python tests/load/fuzz_frames.py --runs 2000000 --seconds 60
 	$(BIN)/python tests/load/probe_hardening.py
 	$(BIN)/python tests/load/media_fanout.py --receivers 50

@@ -94,9 +94,13 @@ class NodeGenerator:
         return 100 * (self._cpu() - self._cpu0) / wall if wall > 0 else 0.0
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None:
+                    pipe.close()
 
     def _cpu(self) -> float:
         assert self.ps is not None

@@ -12,7 +12,8 @@
 //   -> {"screens": {"finals": [...], "closed": [...], ...}, "cpu": ...}
 //
 // CONFIG: {url, sitting, tokens, screens, need, bare, check_in, spread_ms, watch_s,
-//          connect_parallel}.
+//          connect_parallel, urls}. With `urls` (several hub nodes), client i of each
+// kind connects to urls[i % urls.length]: delegates and screens spread evenly.
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -49,9 +50,11 @@ function ballots(buf) {
   return -1;
 }
 
-function open(token) {
+const URLS = cfg.urls ?? [cfg.url];
+
+function open(token, i) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(cfg.url, PROTO, {
+    const ws = new WebSocket(URLS[i % URLS.length], PROTO, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
       handshakeTimeout: 60_000,
@@ -68,7 +71,7 @@ async function openAll(tokens) {
   const worker = async () => {
     while (next < tokens.length) {
       const i = next++;
-      out[i] = await open(tokens[i]);
+      out[i] = await open(tokens[i], i);
     }
   };
   await Promise.all(Array.from({ length: cfg.connect_parallel ?? 32 }, worker));
