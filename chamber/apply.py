@@ -193,7 +193,7 @@ def _update_vote(s: Sitting, vote: Vote) -> Sitting:
 
 
 def _vote_opened(s: Sitting, ev: e.VoteOpened, at: int) -> Sitting:
-    return _update_vote(s, ev.vote)
+    return _update_vote(s, replace(ev.vote, item=s.current_item))
 
 
 def _add(counts: dict[str, dict[str, int]], answers: dict[str, str], sign: int) -> None:

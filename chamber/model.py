@@ -178,6 +178,11 @@ class Vote(Struct, frozen=True, kw_only=True):
     # When it was closed or cancelled (ms). Unset while open, and so never in the
     # canonical encoding of a ``VoteOpened`` record (older records re-encode unchanged).
     closed_at: int | UnsetType = UNSET
+    # The agenda item that was current when it opened (None: no item was). Set by
+    # ``apply`` from the state, never carried by the ``VoteOpened`` record (unset there,
+    # so older records re-encode unchanged): a screen loaded after the vote can tell
+    # whether its result belongs to the item now under way.
+    item: ItemId | UnsetType | None = UNSET
 
 
 class OptionCount(Struct, frozen=True, kw_only=True):

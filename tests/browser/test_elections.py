@@ -278,6 +278,20 @@ def test_tie_at_the_last_seat_is_reported_not_broken(browser: Any, hub: Hub, sho
                 expect(row(page, name)).to_contain_text("16")
             expect(page.locator("[data-testid=e-row][data-status=elected]")).to_have_count(1)
         shots(gallery, "gallery-vi-election-tie")
+        # The next item: the result leaves the wall, and a screen loaded (or reloaded) now
+        # does not bring it back. Before: an election has no motion, so a screen that first
+        # saw it finished took it for the current item's.
+        item = next(i["id"] for i in state(hub)["agenda"] if i["id"] != state(hub)["current_item"])
+        assert hub.command(CHAIR, {"type": "agenda.move", "item": item}).get("ok")
+        expect(gallery.locator("[data-testid=g-item]")).to_contain_text(
+            next(i["title"] for i in state(hub)["agenda"] if i["id"] == item)
+        )
+        expect(gallery.locator("[data-testid=e-headline-elected]")).to_have_count(0)
+        gallery.reload()
+        expect(gallery.locator("[data-testid=g-item]")).to_be_visible()
+        expect(gallery.locator("[data-testid=phase]")).to_be_visible()
+        expect(gallery.locator("[data-testid=e-headline-elected]")).to_have_count(0)
+        expect(gallery.locator("[data-testid=e-row]")).to_have_count(0)
         assert not sc.errors, sc.errors
     finally:
         sc.close()

@@ -106,8 +106,11 @@ def test_open_a_vote_from_a_preset(preset: str, form: VoteForm, change: bool) ->
         present_at_open=25,
         counts={motion(p): {APPROVE: 0, REJECT: 0, ABSTAIN: 0}},
     )
-    assert ev(step) == [e.VoteOpened(vote=expected)]
-    assert p.s.open_vote() == expected
+    assert ev(step) == [e.VoteOpened(vote=expected)]  # the record carries no item
+    # The state keeps the item under way when it opened (a screen shows its result only
+    # while that item is).
+    assert p.s.open_vote() == msgspec.structs.replace(expected, item=p.s.current_item)
+    assert p.s.current_item is not None
 
 
 def test_every_setting_may_be_overridden() -> None:

@@ -135,17 +135,11 @@ export function Reconnect({ live }: { live: LiveState }) {
 }
 
 /** The vote to show: an open one always; a finished one only while the agenda item that
- * was current when it was held still is, so a result never lingers into the next item.
- * A vote this screen first sees already finished (it was loaded after the vote) belongs
- * to its motion's item, else to the current one. */
+ * was current when it opened (the hub's ``vote.item``) still is, so a result never
+ * lingers into the next item, whenever the screen was loaded. */
 export function useShownVote(s: Sitting): Vote | null {
-  const held = useRef(new Map<string, string | null>());
   const vote = latestVote(s);
   if (!vote || vote.status === "cancelled") return null;
-  if (!held.current.has(vote.id)) {
-    const motionItem = vote.motion ? s.motions[vote.motion]?.item : null;
-    held.current.set(vote.id, vote.status === "open" ? s.current_item : (motionItem ?? s.current_item));
-  }
   if (vote.status === "open") return vote;
-  return held.current.get(vote.id) === s.current_item ? vote : null;
+  return (vote.item ?? null) === s.current_item ? vote : null;
 }

@@ -177,7 +177,7 @@ export function applyEvent(s: Sitting | null, ev: ChamberEvent, at: number): Sit
       };
     }
     case "vote.opened":
-      return withVote(s, ev.vote);
+      return withVote(s, { ...ev.vote, item: s.current_item }); // as chamber/apply.py
     case "ballot.cast": {
       const vote = s.votes[ev.vote];
       if (!vote) return s;

@@ -187,6 +187,8 @@ export interface Vote {
   result: Result | null;
   /** When it was closed or cancelled (absent while open). */
   closed_at?: number;
+  /** The agenda item current when it opened (null: none; absent in an older state). */
+  item?: string | null;
 }
 export interface Sitting {
   id: string;
