@@ -155,7 +155,7 @@ def _closed(vote: Vote, result: Result) -> VoteFigures:
         total_seats=total,
         present=present,
         voted=result.ballots,
-        not_voted=max(0, present - result.ballots),
+        not_voted=result.not_voting_count(),
         absent=max(0, total - present),
         voted_of_seats_bp=share_bp(result.ballots, total),
         voted_of_present_bp=share_bp(result.ballots, present),

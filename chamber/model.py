@@ -217,6 +217,15 @@ class Result(Struct, frozen=True, kw_only=True):
     elected: tuple[str, ...] = ()
     tied: tuple[str, ...] = ()
     roll_call: dict[MemberId, dict[str, str]] | None = None
+    # Members present at the close who had not voted (a voter who left before the close is
+    # in ``ballots`` but not in ``present``). Unset in records from before it was kept,
+    # which re-encode unchanged: ``not_voting_count`` falls back to present - ballots.
+    not_voting: int | UnsetType = UNSET
+
+    def not_voting_count(self) -> int:
+        if self.not_voting is not UNSET:
+            return self.not_voting
+        return max(0, self.present - self.ballots)
 
 
 class Sitting(Struct, frozen=True, kw_only=True):

@@ -226,6 +226,8 @@ def close(s: Sitting, cmd: c.CloseVote, ctx: Ctx) -> Decision:
         vote = _vote(s, cmd.vote, "vote.close")
         reason = "closed"
     outcome = result(vote, s.present_count(), s.council.total_seats, s.rules)
+    voters_present = sum(1 for m in vote.voted if s.is_present(m))
+    outcome = replace(outcome, not_voting=s.present_count() - voters_present)
     return Decision((e.VoteClosed(vote=vote.id, result=outcome, reason=reason),))
 
 

@@ -138,7 +138,7 @@ def popolo(m: Minutes, base: str = "") -> dict[str, Any]:
                 event["extras"]["ratings"] = [
                     {"option": code, "value": outcome.counts.get(code, 0)} for code in v.options
                 ]
-            counts.append({"option": "not voting", "value": max(0, r.present - r.ballots)})
+            counts.append({"option": "not voting", "value": r.not_voting_count()})
             counts.append({"option": "absent", "value": max(0, r.total_seats - r.present)})
             event["counts"] = counts
             if v.form is VoteForm.OPEN:

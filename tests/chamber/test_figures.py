@@ -332,3 +332,19 @@ def test_figures_travel_as_plain_data() -> None:
     f = figures(p.s, CHAIR)
     assert msgspec.json.decode(msgspec.json.encode(f), type=Figures) == f
     assert m(4) in p.s.votes[latest(p)].voted
+
+
+def test_a_voter_who_leaves_before_the_close_is_not_counted_as_present_and_not_voting() -> None:
+    """Before: not voting at the close was present - ballots, so m04 voting and then leaving
+    made one present member who had not voted disappear from the figure."""
+    p, _q = named(present=25)  # m04..m07 voted
+    vid = next(iter(p.s.votes))
+    p.as_delegate(4, c.Leave())
+    p.do(c.CloseVote(vote=vid))
+    result = p.s.votes[vid].result
+    assert result is not None and (result.present, result.ballots) == (24, 4)
+    assert result.not_voting == 21  # 24 present, of whom 3 voted
+    assert vote_of(p, PUBLIC).not_voted == 21
+    # A record from before the count was kept falls back to present - ballots.
+    older = msgspec.structs.replace(result, not_voting=msgspec.UNSET)
+    assert older.not_voting_count() == 20

@@ -160,6 +160,8 @@ export interface Result {
   elected: string[];
   tied: string[];
   roll_call: Record<string, Record<string, string>> | null;
+  /** Members present at the close who had not voted (absent in older records). */
+  not_voting?: number;
 }
 export interface Vote {
   id: string;
