@@ -70,6 +70,13 @@ class Conflict(RegistryError):
     code = "registry.conflict"
 
 
+class Unavailable(RegistryError):
+    """The shared store (Redis, server/registry_redis.py) did not answer in time: nothing
+    is known to have changed; the request may be sent again."""
+
+    code = "server.unavailable"
+
+
 class CouncilRow(msgspec.Struct, frozen=True):
     id: Annotated[Id, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     name: Annotated[Name, msgspec.Meta(min_length=1)]
@@ -157,10 +164,16 @@ def new_id(prefix: str) -> str:
 
 
 class Registry:
-    def __init__(self, folder: Path) -> None:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        self.path = Path(folder) / "registry.sqlite3"
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+    def __init__(self, folder: Path | None) -> None:
+        """The registry in ``folder``; in memory when None (a replica of the shared one,
+        server/registry_redis.py)."""
+        if folder is None:
+            self.path: Path | None = None
+            self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        else:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            self.path = Path(folder) / "registry.sqlite3"
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -334,9 +347,16 @@ class Registry:
             )
             db.execute("DELETE FROM logins WHERE kind = 'member' AND subject = ?", (member_id,))
 
-    def import_members(self, council_id: str, rows: list[ImportRow], commit: bool) -> ImportCheck:
+    def import_members(
+        self,
+        council_id: str,
+        rows: list[ImportRow],
+        commit: bool,
+        ids: list[str] | None = None,
+    ) -> ImportCheck:
         """Check ``rows`` against the council as it is, and against each other; with
-        ``commit`` and nothing wrong, add them all in one transaction (all or nothing)."""
+        ``commit`` and nothing wrong, add them all in one transaction (all or nothing),
+        under ``ids`` if given (one per row), else new ones."""
         with self._tx() as db:
             council = self._council_in(db, council_id)
             active = db.execute(
@@ -379,8 +399,9 @@ class Registry:
                 whole.append(Problem("", "import.too_many", {"max": MEMBERS_MAX}))
             result = ImportCheck(checked, whole, [])
             if commit and result.ok:
-                for row in checked:
-                    member = MemberRow(new_id("m"), council_id, row.name, row.seat, row.roles)
+                for i, row in enumerate(checked):
+                    member_id = ids[i] if ids is not None else new_id("m")
+                    member = MemberRow(member_id, council_id, row.name, row.seat, row.roles)
                     self._insert_member(db, member)
                     result.added.append(member)
         return result
