@@ -31,6 +31,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, cast
 
 import msgspec
@@ -38,7 +39,7 @@ import redis
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import RedisError, ResponseError
 
-from server.journal.redis_url import RedisTarget
+from server.journal.redis_url import RedisTarget, parse
 from server.member_rules import ImportRow, Invalid
 from server.registry import (
     CouncilRow,
@@ -379,3 +380,19 @@ class DocumentBlobs:
         if not isinstance(data, bytes) or hashlib.sha256(data).hexdigest() != digest:
             return None
         return data
+
+
+def open_registry(journal: str, data: Path) -> tuple[Registry, str]:
+    """The registry a command-line tool reads and writes, and where it is: the data
+    folder's, or with a Redis journal the shared one (loaded: snapshot and ops)."""
+    if not journal:
+        return Registry(data), str(data)
+    target = parse(journal)
+    registry = ReplicatedRegistry(target)
+    try:
+        registry.open()
+    except RegistryError:
+        registry.close()
+        raise
+    host, port = target.hosts[0]
+    return registry, f"redis {host}:{port}/{target.db}"

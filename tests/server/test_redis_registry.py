@@ -5,6 +5,7 @@ changes nothing; a snapshot and a trim let a fresh replica start from the snapsh
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import threading
 import time
@@ -211,3 +212,26 @@ def test_write_latency_redis_and_sqlite(redis_server: RedisProcess, tmp_path: Pa
     finally:
         local.close()
         shared.close()
+
+
+def test_the_operator_command_writes_to_the_shared_registry(
+    redis_server: RedisProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unittest import mock
+
+    from server import cli
+
+    env = {"NGHITRUONG_JOURNAL": redis_server.url, cli.PASSWORD_ENV: "mat-khau-du-dai-1"}
+    with mock.patch.dict(os.environ, env):
+        assert cli.main(["operator", "add", "vh.chung", "--data", str(tmp_path)]) == 0
+        assert cli.main(["operator", "list", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "vh.chung" in out and f"redis 127.0.0.1:{redis_server.port}/0" in out
+    assert not (tmp_path / "registry.sqlite3").exists()
+    reg = ReplicatedRegistry(parse(redis_server.url))
+    try:
+        reg.open()
+        row = reg.login("vh.chung")
+        assert row is not None and row.kind == "operator"
+    finally:
+        reg.close()
