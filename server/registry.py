@@ -2,7 +2,8 @@
 
 A plain synchronous store in its own file (`registry.sqlite3`); the HTTP layer calls it
 through `asyncio.to_thread`. Rows that belong to a council carry its id, so one
-deployment's councils keep their data apart.
+deployment's councils keep their data apart. On a Redis journal the nodes share it: each
+keeps a replica in memory and every change goes through Redis (server/registry_redis.py).
 """
 
 from __future__ import annotations
