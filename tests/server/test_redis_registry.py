@@ -5,7 +5,9 @@ changes nothing; a snapshot and a trim let a fresh replica start from the snapsh
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import signal
 import statistics
 import threading
 import time
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from server.journal.redis_url import parse
 from server.member_rules import ImportRow, Invalid
@@ -28,6 +31,7 @@ from server.registry import (
 )
 from server.registry_redis import DocumentBlobs, ReplicatedRegistry
 from tests.redis_process import RedisProcess
+from tests.server.conftest import SCALE
 
 pytestmark = pytest.mark.redis
 
@@ -152,7 +156,7 @@ def test_snapshot_and_trim_then_a_fresh_replica_converges(
     at = a.snapshot()
     assert at == 301
     stream = redis_server.url
-    with DocumentBlobs(parse(stream)).redis as r:
+    with redis.Redis(port=redis_server.port) as r:
         first = r.xrange(a.stream, count=1)[0][0]
     assert first == f"{at + 1 - 200}-0".encode()  # trimmed: the ops before are gone
     b.add_member(MemberRow("m-late", "phuong-1", "Bùi Thị Hoa", "late"))
@@ -235,3 +239,44 @@ def test_the_operator_command_writes_to_the_shared_registry(
         assert row is not None and row.kind == "operator"
     finally:
         reg.close()
+
+
+def test_document_bytes_are_served_only_when_they_match_their_digest(
+    redis_server: RedisProcess,
+) -> None:
+    blobs = DocumentBlobs(parse(redis_server.url))
+    try:
+        data = "Dự thảo nghị quyết".encode()
+        digest = hashlib.sha256(data).hexdigest()
+        assert blobs.get(digest) is None
+        blobs.put(digest, data)
+        blobs.put(digest, b"written once")  # SET NX: the first bytes stay
+        assert blobs.get(digest) == data
+        forged = hashlib.sha256(b"other").hexdigest()
+        blobs.redis.set(blobs.key(forged), data)  # bytes that are not the digest's
+        assert blobs.get(forged) is None
+    finally:
+        blobs.redis.close()
+
+
+def test_a_write_to_a_paused_redis_is_unavailable_within_its_timeout(
+    redis_server: RedisProcess, replicas: list[ReplicatedRegistry]
+) -> None:
+    """A Redis that hangs (SIGSTOP) rather than dies: the 1 s socket timeout answers.
+    Whether or not the op reached Redis, the replicas agree once it wakes."""
+    a, b = replicas
+    a.add_council(CouncilRow("phuong-1", "Phường Một", 30))
+    assert redis_server.proc is not None
+    os.kill(redis_server.proc.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Unavailable):
+            a.add_member(MemberRow("m-1", "phuong-1", "Mai Thị Lan"))
+        took = time.monotonic() - started
+    finally:
+        os.kill(redis_server.proc.pid, signal.SIGCONT)
+    print(f"\nwrite to a paused Redis: Unavailable after {took * 1000:.0f} ms")
+    assert took < 5 * SCALE
+    b.add_member(MemberRow("m-2", "phuong-1", "Cao Văn Nam"))  # catches up first
+    catch_up(a)
+    assert content(a) == content(b)
