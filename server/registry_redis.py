@@ -5,14 +5,14 @@ transactions as server/registry.py) and reads it locally. A change is an operati
 method's name and its arguments in msgpack, appended to one Stream with the next id:
 
     nt:registry        a Stream; entry id ``n-0`` (n = 1, 2, …), field ``op``
+    nt:registry:n      the last n handed out
     nt:registry:snap   a hash: ``id`` (the last op in it) and ``db`` (the serialized replica)
     nt:doc:<sha256>    a document's bytes (content-addressed, written once)
 
-``XADD`` with an explicit id is refused unless the id is above the Stream's last one (even
-after a trim), so the append is a compare-and-append: a node first applies every op after
-its last one, appends op n + 1, and if another node took that id it applies the newcomer
-and tries again. Once its op is in, the node applies it and answers with what its replica
-answered: a value, or the RegistryError (or Invalid) every replica will raise from the same
+The append is one Lua script: it takes the next n and adds the op under ``n-0``, so Redis
+alone orders the ops, in one round trip and with no retry. The node then applies every op
+before n it has not applied yet, then its own, and answers with what its replica
+answered: a value, or the RegistryError (or Invalid) every replica raises from the same
 state, an op that fails changing nothing anywhere. Each node follows the Stream
 (``XREAD BLOCK``) and applies the others' ops as they come; after one that ends sessions
 it calls ``on_revoke`` (the session watch), so their sockets close on every node.
@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +38,7 @@ from typing import Any, cast
 import msgspec
 import redis
 from redis.asyncio import Redis as AsyncRedis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from server.journal.redis_url import RedisTarget, parse
 from server.member_rules import ImportRow, Invalid
@@ -60,7 +61,7 @@ log = logging.getLogger("nghitruong.registry")
 
 SNAPSHOT_EVERY = 1000  # ops between two snapshots
 KEEP = 200  # ops kept before a snapshot, so a node a little behind needs no reload
-ATTEMPTS = 50  # appends lost to other nodes' before a write gives up (Unavailable)
+WRITE_WAIT_S = 2.0  # the longest a write waits for this node's write before it (Unavailable)
 
 #: Every op: its name and the type of its arguments, as the Registry method takes them.
 OPS: dict[str, Any] = {
@@ -83,6 +84,21 @@ OPS: dict[str, Any] = {
 }
 #: Ops after which a session may have ended: the session watch looks again.
 ENDING = {"revoke_session", "revoke_subject", "delete_member", "update_member", "purge_sessions"}
+
+# Take the next op id and append the op under it. The counter starts from the Stream's
+# last entry if it is missing (a Stream written before it, or the counter lost).
+_APPEND = """
+local n = redis.call('INCR', KEYS[2])
+if n == 1 then
+  local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+  if #top > 0 then
+    n = tonumber(string.match(top[1][1], '^(%d+)')) + 1
+    redis.call('SET', KEYS[2], n)
+  end
+end
+redis.call('XADD', KEYS[1], tostring(n) .. '-0', 'op', ARGV[1])
+return n
+"""
 
 # Store the snapshot only if it is newer than the stored one, then trim the Stream.
 _SNAPSHOT = """
@@ -107,7 +123,9 @@ class ReplicatedRegistry(Registry):
         self.target, self.snapshot_every = target, snapshot_every
         self.stream = f"{target.prefix}:registry"
         self.snap_key = f"{target.prefix}:registry:snap"
+        self.counter = f"{target.prefix}:registry:n"
         self.redis = target.sync_client()
+        self._append_op = self.redis.register_script(_APPEND)
         self.applied = 0  # the id of the last op applied to this replica
         self.ops_applied = 0  # how many this replica applied (a measure for tests)
         #: Called (from a worker thread) after an op from another node may have ended sessions.
@@ -154,31 +172,33 @@ class ReplicatedRegistry(Registry):
             self._db.execute("PRAGMA foreign_keys=ON")
         self.applied = int(found[b"id"])
 
-    def _catch_up(self) -> bool:
-        """Apply every op after the last applied (the apply lock held); True if one of
-        them may have ended sessions."""
+    def _catch_up(self, upto: int | None = None) -> bool:
+        """Apply every op after the last applied, up to ``upto`` (the apply lock held);
+        True if one of them may have ended sessions."""
         ending = False
-        while True:
+        last = "+" if upto is None else f"{upto}-0"
+        while upto is None or self.applied < upto:
             entries = cast(
                 list[tuple[bytes, dict[bytes, bytes]]],
-                self.redis.xrange(self.stream, min=f"{self.applied + 1}-0", count=500),
+                self.redis.xrange(self.stream, min=f"{self.applied + 1}-0", max=last, count=500),
             )
-            if not entries:
-                return ending
-            if _seq(entries[0][0]) != self.applied + 1:  # trimmed past: start from the snapshot
-                before = self.applied
-                self._load_snapshot()
-                if self.applied == before:
-                    raise Unavailable(f"registry ops after {before} are gone and no snapshot")
+            if entries and _seq(entries[0][0]) == self.applied + 1:
+                for entry_id, fields in entries:
+                    ending |= self._apply_entry(_seq(entry_id), fields[b"op"])
                 continue
-            for entry_id, fields in entries:
-                ending |= self._apply_entry(_seq(entry_id), fields[b"op"])
+            if not entries and upto is None:
+                break
+            before = self.applied  # the next ops were trimmed: start from the snapshot
+            self._load_snapshot()
+            if self.applied == before:
+                raise Unavailable(f"registry ops after {before} are gone and no snapshot")
+        return ending
 
     def _apply_entry(self, seq: int, payload: bytes) -> bool:
         """Apply another node's op; its refusal is every replica's and changes nothing."""
         try:
             name = self._apply(seq, payload)[0]
-        except (RegistryError, Invalid):
+        except (RegistryError, Invalid, sqlite3.IntegrityError):  # the same on every replica
             return False
         except Exception:  # a bug: this replica may now differ; say so loudly
             log.exception("registry op %d could not be applied", seq)
@@ -202,29 +222,31 @@ class ReplicatedRegistry(Registry):
     def _do(self, name: str, *args: Any) -> Any:
         """Append the op, apply it here, answer as this replica answers."""
         payload = msgspec.msgpack.encode((name, msgspec.Raw(msgspec.msgpack.encode(args))))
-        ending = False
+        # Writes on this node go one at a time; one waiting for a Redis that does not
+        # answer must not hold a worker thread for each write queued behind it.
+        if not self._apply_lock.acquire(timeout=WRITE_WAIT_S):
+            raise Unavailable("the registry is waiting for Redis")
+        ending: list[bool] = []
         try:
-            with self._apply_lock:
-                for _ in range(ATTEMPTS):
-                    ending |= self._call(self._catch_up)
-                    seq = self.applied + 1
-                    try:
-                        self.redis.xadd(self.stream, {"op": payload}, id=f"{seq}-0")
-                    except ResponseError as exc:
-                        if "equal or smaller" in str(exc):
-                            continue  # another node took the id: apply theirs, try again
-                        raise Unavailable(f"redis: {exc}") from exc
-                    except RedisError as exc:
-                        raise Unavailable(f"redis: {exc}") from exc
-                    try:
-                        return self._apply(seq, payload)[1]
-                    finally:
-                        if seq % self.snapshot_every == 0:
-                            self._snapshot_quietly()
-                raise Unavailable(f"no registry append in {ATTEMPTS} attempts")
+            return self._append(payload, ending)
         finally:
-            if ending:
+            self._apply_lock.release()
+            if any(ending):
                 self._revoked()
+
+    def _append(self, payload: bytes, ending: list[bool]) -> Any:
+        try:
+            seq = int(self._append_op(keys=[self.stream, self.counter], args=[payload]))
+        except RedisError as exc:  # a lost reply: the op may be in; all apply it if so
+            raise Unavailable(f"redis: {exc}") from exc
+        ending.append(self._call(lambda: self._catch_up(seq - 1)))
+        if self.applied != seq - 1:  # a snapshot past it was loaded: its answer is lost
+            raise Unavailable(f"registry op {seq} was applied from a snapshot")
+        try:
+            return self._apply(seq, payload)[1]
+        finally:
+            if seq % self.snapshot_every == 0:
+                self._snapshot_quietly()
 
     def _revoked(self) -> None:
         for hook in self.on_revoke:

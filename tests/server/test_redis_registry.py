@@ -280,3 +280,17 @@ def test_a_write_to_a_paused_redis_is_unavailable_within_its_timeout(
     b.add_member(MemberRow("m-2", "phuong-1", "Cao Văn Nam"))  # catches up first
     catch_up(a)
     assert content(a) == content(b)
+
+
+def test_a_lost_counter_starts_again_from_the_streams_last_op(
+    redis_server: RedisProcess, replicas: list[ReplicatedRegistry]
+) -> None:
+    a, b = replicas
+    a.add_council(CouncilRow("phuong-1", "Phường Một", 30))
+    a.add_member(MemberRow("m-1", "phuong-1", "Tạ Văn Lâm"))
+    with redis.Redis(port=redis_server.port) as r:
+        r.delete(a.counter)
+    b.add_member(MemberRow("m-2", "phuong-1", "Hồ Thị Minh"))
+    assert b.applied == 3
+    catch_up(a)
+    assert content(a) == content(b)
