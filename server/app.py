@@ -65,16 +65,13 @@ async def sweep_sessions(auth: Auth) -> None:
 
 def create_app(config: Config) -> Starlette:
     journal = make_journal(config.journal, config.data, config.unsafe_dev)
-    registry: Registry = (
-        Registry(config.data)
-        if not isinstance(journal, RedisJournal)
-        else (
-            ReplicatedRegistry(journal.target)  # the nodes share the registry and the bytes
-        )
-    )
-    blobs = None
-    if isinstance(registry, ReplicatedRegistry):
-        blobs = DocumentBlobs(registry.target, registry.redis)
+    registry: Registry
+    blobs: DocumentBlobs | None = None
+    if isinstance(journal, RedisJournal):  # the nodes share the registry and the bytes
+        registry = ReplicatedRegistry(journal.target)
+        blobs = DocumentBlobs(journal.target, registry.redis)
+    else:
+        registry = Registry(config.data)
     auth = Auth(registry, session_ttl_ms=config.session_ttl_s * 1000)
     keeper = None
     if isinstance(journal, RedisJournal):  # one node among others: leases per sitting

@@ -72,8 +72,7 @@ class Conflict(RegistryError):
 
 
 class Unavailable(RegistryError):
-    """The shared store (Redis, server/registry_redis.py) did not answer in time: nothing
-    is known to have changed; the request may be sent again."""
+    """The shared store (Redis, server/registry_redis.py) did not answer in time."""
 
     code = "server.unavailable"
 
@@ -168,13 +167,11 @@ class Registry:
     def __init__(self, folder: Path | None) -> None:
         """The registry in ``folder``; in memory when None (a replica of the shared one,
         server/registry_redis.py)."""
-        if folder is None:
-            self.path: Path | None = None
-            self._db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        else:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            self.path = Path(folder) / "registry.sqlite3"
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.path = None if folder is None else Path(folder) / "registry.sqlite3"
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        where = ":memory:" if self.path is None else self.path
+        self._db = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
