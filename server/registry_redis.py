@@ -290,7 +290,10 @@ class ReplicatedRegistry(Registry):
                 if found:
                     try:
                         await asyncio.to_thread(self._take, found[0][1])
-                    except RegistryError:
+                    except RegistryError:  # Redis went away mid catch-up: read again
+                        await asyncio.sleep(0.5)
+                    except Exception:  # pragma: no cover - a bug: keep following
+                        log.exception("following the registry failed")
                         await asyncio.sleep(0.5)
         finally:
             await client.aclose()
