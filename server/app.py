@@ -27,6 +27,7 @@ from server.journal.redis import RedisJournal
 from server.metrics import Metrics
 from server.record import routes as record
 from server.registry import Registry
+from server.registry_redis import DocumentBlobs, ReplicatedRegistry
 from server.relay import Relay
 from server.security import SecurityHeaders, UnreadBody
 from server.sequencer import wall_ms
@@ -64,7 +65,13 @@ async def sweep_sessions(auth: Auth) -> None:
 
 def create_app(config: Config) -> Starlette:
     journal = make_journal(config.journal, config.data, config.unsafe_dev)
-    registry = Registry(config.data)
+    registry: Registry
+    blobs: DocumentBlobs | None = None
+    if isinstance(journal, RedisJournal):  # the nodes share the registry and the bytes
+        registry = ReplicatedRegistry(journal.target)
+        blobs = DocumentBlobs(journal.target, registry.redis)
+    else:
+        registry = Registry(config.data)
     auth = Auth(registry, session_ttl_ms=config.session_ttl_s * 1000)
     keeper = None
     if isinstance(journal, RedisJournal):  # one node among others: leases per sitting
@@ -81,14 +88,18 @@ def create_app(config: Config) -> Starlette:
         hub = Hub(journal, config, Metrics())
     watch = SessionWatch(registry, wall_ms, config.session_check_s)
     auth.on_revoke.append(watch.check_now)
+    if isinstance(registry, ReplicatedRegistry):  # ended on another node
+        registry.on_revoke.append(watch.check_now)
     video = Video(hub, media_config(config)) if config.media else None
     services = http_api.Services(
-        hub, registry, auth, config.data / "documents", config.max_upload_bytes, watch, video
+        hub, registry, auth, config.data / "documents", config.max_upload_bytes, watch, video, blobs
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await journal.open()
+        if isinstance(registry, ReplicatedRegistry):
+            await registry.start()
         await hub.start()
         if keeper is not None:
             await keeper.start()
@@ -112,6 +123,8 @@ def create_app(config: Config) -> Starlette:
             if keeper is not None:
                 await keeper.release_all()
             await journal.close()
+            if isinstance(registry, ReplicatedRegistry):
+                await registry.stop()
             registry.close()
 
     routes: list[Route | WebSocketRoute | Mount] = [

@@ -9,9 +9,13 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chamber import verify_export
 from server.i18n import catalogue, t
+
+if TYPE_CHECKING:
+    from server.registry import Registry
 
 
 def _verify(argv: list[str]) -> int:
@@ -96,7 +100,7 @@ def _operator_password(generate: bool, lang: str) -> tuple[str | None, int]:
 
 def _operator_add(args: argparse.Namespace) -> int:
     from server.auth import Auth
-    from server.registry import Conflict, Registry
+    from server.registry import Conflict, Unavailable
 
     lang, username = args.lang, args.username
     if not USERNAME.fullmatch(username):
@@ -105,7 +109,11 @@ def _operator_add(args: argparse.Namespace) -> int:
     password, status = _operator_password(args.generate, lang)
     if password is None:
         return status
-    registry = Registry(_data_folder(args.data))
+    try:
+        registry, _where = _registry(args.data)
+    except Unavailable:
+        print(t("error.server.unavailable", lang), file=sys.stderr)
+        return 1
     try:
         existing = registry.login(username)
         try:
@@ -117,6 +125,9 @@ def _operator_add(args: argparse.Namespace) -> int:
             registry.revoke_subject("operator", username)
         if args.name is not None:
             registry.set_operator_name(username, args.name.strip())
+    except Unavailable:
+        print(t("error.server.unavailable", lang), file=sys.stderr)
+        return 1
     finally:
         registry.close()
     done = "cli.operator.reset" if existing is not None else "cli.operator.created"
@@ -126,21 +137,37 @@ def _operator_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _operator_list(args: argparse.Namespace) -> int:
-    from server.registry import Registry
+def _registry(flag: Path | None) -> tuple[Registry, str]:
+    """The data folder's registry, or with a Redis journal (NGHITRUONG_JOURNAL) the one
+    the hub nodes share; and where it is, for the messages."""
+    from server.config import Config
+    from server.registry_redis import open_registry
 
-    data = _data_folder(args.data)
+    config = Config.from_env(data=flag)
+    return open_registry(config.journal, config.data)
+
+
+def _operator_list(args: argparse.Namespace) -> int:
+    from server.config import Config
+    from server.registry import Unavailable
+
+    config = Config.from_env(data=args.data)
     rows = []
-    if (data / "registry.sqlite3").exists():
-        registry = Registry(data)
+    where = str(config.data)
+    if config.journal or (config.data / "registry.sqlite3").exists():
+        try:
+            registry, where = _registry(args.data)
+        except Unavailable:
+            print(t("error.server.unavailable", args.lang), file=sys.stderr)
+            return 1
         try:
             rows = registry.operators()
         finally:
             registry.close()
     if not rows:
-        print(t("cli.operator.none", args.lang, data=str(data)))
+        print(t("cli.operator.none", args.lang, data=where))
         return 0
-    print(t("cli.operator.list", args.lang, data=str(data)))
+    print(t("cli.operator.list", args.lang, data=where))
     for row in rows:
         print(f"  {row.username}  ({row.name})" if row.name else f"  {row.username}")
     return 0

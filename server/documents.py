@@ -89,10 +89,13 @@ def uploader(who: Principal, state: Sitting) -> tuple[MemberId | None, Role]:
     raise ApiError(403, "auth.operator_only")
 
 
-async def store_document(s: Services, data: bytes) -> tuple[str, bool]:
+async def store_document(s: Services, data: bytes, share: bool = True) -> tuple[str, bool]:
     """Store the bytes under their SHA-256, durably (file and folder synced) before the
-    event that announces them is written; True if this call created the file."""
+    event that announces them is written, and with ``share`` in Redis for the other
+    nodes (a Redis journal); True if this call created the file."""
     digest = hashlib.sha256(data).hexdigest()
+    if share and s.blobs is not None:
+        await asyncio.to_thread(s.blobs.put, digest, data)
     path = s.documents / digest
 
     def write() -> bool:
@@ -125,7 +128,11 @@ async def document(request: Request, s: Services) -> Response:
     except NotFound:
         raise ApiError(404, "doc.unknown") from None
     if not await asyncio.to_thread(path.is_file):
-        raise ApiError(404, "doc.unknown")
+        # Uploaded on another node: its bytes are in Redis (checked against the digest).
+        data = await asyncio.to_thread(s.blobs.get, digest) if s.blobs is not None else None
+        if data is None:
+            raise ApiError(404, "doc.unknown")
+        await store_document(s, data, share=False)
     # Streamed from the file in chunks (and by ranges, which pdf.js asks for): a 25 MiB
     # document costs a request no more memory than a chunk.
     return FileResponse(path, media_type=media_type, headers=document_headers(digest, media_type))

@@ -20,12 +20,13 @@ from server.auth import Auth, Principal
 from server.hub import Hub, NotOwner, UnknownSitting
 from server.i18n import negotiate, t
 from server.member_rules import InUse, Invalid, Problem
-from server.registry import Conflict, NotFound, Registry
+from server.registry import Conflict, NotFound, Registry, Unavailable
 from server.security import BODY_LIMIT
 from server.sequencer import Outcome, wall_ms
 from server.sessions import SessionWatch
 
 if TYPE_CHECKING:
+    from server.registry_redis import DocumentBlobs
     from server.video import Video
 
 _json = msgspec.json.Encoder()
@@ -50,6 +51,7 @@ class Services:
     max_upload_bytes: int
     watch: SessionWatch | None = None  # open sockets that end with their session
     video: Video | None = None  # video links (server/video.py), unless turned off
+    blobs: DocumentBlobs | None = None  # documents' bytes shared by the nodes (Redis)
 
 
 class ApiError(Exception):
@@ -179,6 +181,8 @@ def endpoint(
             failed = ApiError(404, "registry.not_found", id=str(err))
         except Conflict as err:
             failed = ApiError(409, "registry.conflict", detail=str(err))
+        except Unavailable:  # the shared registry (Redis) did not answer: try again
+            failed = ApiError(503, "server.unavailable")
         except NotOwner:  # another node sequences it (Redis journal): try again there
             failed = ApiError(503, "server.unavailable")
         except UnknownSitting as err:

@@ -2,7 +2,8 @@
 
 A plain synchronous store in its own file (`registry.sqlite3`); the HTTP layer calls it
 through `asyncio.to_thread`. Rows that belong to a council carry its id, so one
-deployment's councils keep their data apart.
+deployment's councils keep their data apart. On a Redis journal the nodes share it: each
+keeps a replica in memory and every change goes through Redis (server/registry_redis.py).
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ class NotFound(RegistryError):
 
 class Conflict(RegistryError):
     code = "registry.conflict"
+
+
+class Unavailable(RegistryError):
+    """The shared store (Redis, server/registry_redis.py) did not answer in time."""
+
+    code = "server.unavailable"
 
 
 class CouncilRow(msgspec.Struct, frozen=True):
@@ -157,10 +164,14 @@ def new_id(prefix: str) -> str:
 
 
 class Registry:
-    def __init__(self, folder: Path) -> None:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        self.path = Path(folder) / "registry.sqlite3"
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+    def __init__(self, folder: Path | None) -> None:
+        """The registry in ``folder``; in memory when None (a replica of the shared one,
+        server/registry_redis.py)."""
+        self.path = None if folder is None else Path(folder) / "registry.sqlite3"
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        where = ":memory:" if self.path is None else self.path
+        self._db = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -334,9 +345,16 @@ class Registry:
             )
             db.execute("DELETE FROM logins WHERE kind = 'member' AND subject = ?", (member_id,))
 
-    def import_members(self, council_id: str, rows: list[ImportRow], commit: bool) -> ImportCheck:
+    def import_members(
+        self,
+        council_id: str,
+        rows: list[ImportRow],
+        commit: bool,
+        ids: list[str] | None = None,
+    ) -> ImportCheck:
         """Check ``rows`` against the council as it is, and against each other; with
-        ``commit`` and nothing wrong, add them all in one transaction (all or nothing)."""
+        ``commit`` and nothing wrong, add them all in one transaction (all or nothing),
+        under ``ids`` if given (one per row), else new ones."""
         with self._tx() as db:
             council = self._council_in(db, council_id)
             active = db.execute(
@@ -379,8 +397,9 @@ class Registry:
                 whole.append(Problem("", "import.too_many", {"max": MEMBERS_MAX}))
             result = ImportCheck(checked, whole, [])
             if commit and result.ok:
-                for row in checked:
-                    member = MemberRow(new_id("m"), council_id, row.name, row.seat, row.roles)
+                for i, row in enumerate(checked):
+                    member_id = ids[i] if ids is not None else new_id("m")
+                    member = MemberRow(member_id, council_id, row.name, row.seat, row.roles)
                     self._insert_member(db, member)
                     result.added.append(member)
         return result

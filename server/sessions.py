@@ -11,8 +11,9 @@ asks the session store which of them have ended:
   shared store (another hub node, the command line) and for sessions that expired.
 
 An ended connection is told why (`auth.revoked` or `auth.expired`) and closed with 4401.
-With several hub nodes the store is shared and the periodic check is what carries a
-revocation made elsewhere; a node can add a pub/sub wake-up to `check_now` to shorten it.
+With several hub nodes (a Redis journal) each node's registry replica calls `check_now`
+as soon as it applies another node's op that may end sessions (server/registry_redis.py);
+the periodic check remains for expiries.
 """
 
 from __future__ import annotations

@@ -8,10 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import redis
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
+from redis.retry import Retry as SyncRetry
+from redis.sentinel import Sentinel as SyncSentinel
 
 from server.journal.base import JournalError
 
@@ -49,6 +52,27 @@ class RedisTarget:
             socket_connect_timeout=self.timeout_s,
         )
         master: Redis = sentinel.master_for(self.service, **opts)  # type: ignore[arg-type]
+        return master
+
+    def sync_client(self) -> redis.Redis:
+        """A blocking client with the same bounds, for code that runs in a worker thread
+        (the registry's writes, server/registry_redis.py)."""
+        opts = {
+            "db": self.db,
+            "password": self.password,
+            "socket_timeout": self.timeout_s,
+            "socket_connect_timeout": self.timeout_s,
+            "retry": SyncRetry(NoBackoff(), 0),
+        }
+        if self.service is None:
+            host, port = self.hosts[0]
+            return redis.Redis(host=host, port=port, **opts)  # type: ignore[arg-type]
+        sentinel = SyncSentinel(  # type: ignore[no-untyped-call]
+            list(self.hosts),
+            socket_timeout=self.timeout_s,
+            socket_connect_timeout=self.timeout_s,
+        )
+        master: redis.Redis = sentinel.master_for(self.service, **opts)  # type: ignore[no-untyped-call]
         return master
 
 
