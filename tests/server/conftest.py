@@ -136,11 +136,12 @@ def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
 def two_nodes(
     redis_server: RedisProcess, tmp_path: Path
 ) -> Iterator[tuple[RedisProcess, Node, Node]]:
-    """Two hub processes on one Redis journal; the first started with the demo council."""
+    """Two hub processes on one Redis, each with a data folder of its own (what they share
+    is in Redis); the first started with the demo council."""
     from tests.load.failover_storm import Node  # it imports this module
 
     env = {"NGHITRUONG_JOURNAL": redis_server.url}
-    a, b = Node(tmp_path / "data", env), Node(tmp_path / "data", env)
+    a, b = Node(tmp_path / "a", env), Node(tmp_path / "b", env)
     try:
         a.start(demo=True)
         b.start()
