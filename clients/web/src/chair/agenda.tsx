@@ -1,9 +1,11 @@
 /** The agenda and its motions from the chair console: add, reorder (buttons, not only a
  * drag), remove and move to items; propose a motion with its document and amend it with a
- * new version, whose hash a vote binds to. */
+ * new version, whose hash a vote binds to. Each control is shown only when the hub's table
+ * permits its command now (lib/permits.ts): moving to an item is for whoever presides. */
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../lib/connection";
 import { t } from "../lib/i18n";
+import { useMay } from "../lib/permits";
 import type { AgendaItem, Command, Document, Motion, Sitting, Vote } from "../lib/types";
 import "./floor.css";
 
@@ -173,6 +175,7 @@ function MotionRow({ s, run, motion }: { s: Sitting; run: Run; motion: Motion })
   const doc = s.documents[motion.doc];
   const votes = Object.values(s.votes).filter((v) => v.motion === motion.id);
   const open = votes.some((v) => v.status === "open");
+  const may = useMay();
   return (
     <li class="motion" data-testid="motion" data-motion={motion.id}>
       <div>
@@ -191,12 +194,12 @@ function MotionRow({ s, run, motion }: { s: Sitting; run: Run; motion: Motion })
           ))}
         </ul>
       )}
-      {s.phase !== "closed" && !open && !amending && (
+      {may("motion.amend") && !open && !amending && (
         <button type="button" data-testid="motion-amend" onClick={() => setAmending(true)}>
           {t("web.motion.amend")}
         </button>
       )}
-      {amending && <AmendForm s={s} run={run} motion={motion} onDone={() => setAmending(false)} />}
+      {amending && may("motion.amend") && <AmendForm s={s} run={run} motion={motion} onDone={() => setAmending(false)} />}
     </li>
   );
 }
@@ -204,8 +207,7 @@ function MotionRow({ s, run, motion }: { s: Sitting; run: Run; motion: Motion })
 function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: Ask) => void; item: AgendaItem; index: number }) {
   const [proposing, setProposing] = useState(false);
   const current = item.id === s.current_item;
-  const canMove = s.phase !== "scheduled" && s.phase !== "closed";
-  const editable = s.phase !== "closed";
+  const may = useMay();
   const motions = Object.values(s.motions).filter((m) => m.item === item.id);
   const last = s.agenda.length - 1;
   return (
@@ -216,7 +218,7 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
           {item.presenter && <span class="muted"> · {item.presenter}</span>}
         </span>
         <span class="item-actions">
-          {editable && (
+          {may("agenda.reorder") && (
             <>
               <button
                 type="button"
@@ -238,12 +240,12 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
               </button>
             </>
           )}
-          {!current && canMove && (
+          {!current && may("agenda.move") && (
             <button type="button" data-testid={`move-${item.id}`} onClick={() => run({ type: "agenda.move", item: item.id })}>
               {t("web.agenda.move")}
             </button>
           )}
-          {!current && editable && (
+          {!current && may("agenda.remove") && (
             <button
               type="button"
               class="danger"
@@ -270,7 +272,7 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
           ))}
         </ul>
       )}
-      {editable &&
+      {may("motion.propose") &&
         (proposing ? (
           <ProposeForm s={s} run={run} item={item.id} onDone={() => setProposing(false)} />
         ) : (
@@ -287,6 +289,7 @@ export function Agenda({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) =>
   const [presenter, setPresenter] = useState("");
   const [position, setPosition] = useState("end");
   const loose = Object.values(s.motions).filter((m) => m.item == null || !s.agenda.some((i) => i.id === m.item));
+  const may = useMay();
   return (
     <section class="card" aria-labelledby="c-agenda">
       <h2 id="c-agenda">{t("web.agenda.title")}</h2>
@@ -305,7 +308,7 @@ export function Agenda({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) =>
           </ul>
         </>
       )}
-      {s.phase !== "closed" && (
+      {may("agenda.add") && (
         <form
           class="stack add-item"
           data-testid="add-item"
