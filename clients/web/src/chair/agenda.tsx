@@ -88,6 +88,7 @@ function MotionForm(props: {
   hint?: string;
   label: string;
   submitTestid: string;
+  command: string;
   submit: (title: string, doc: string, file: File | null) => Promise<void>;
   onDone: () => void;
 }) {
@@ -127,7 +128,7 @@ function MotionForm(props: {
       <DocChoice s={s} id={id} value={doc} exclude={props.exclude} onChoose={(v, f) => { setDoc(v); setFile(f); }} />
       {error && <p class="warn-text" role="alert">{error}</p>}
       <div class="row">
-        <button type="submit" class="primary" data-testid={props.submitTestid} disabled={busy || !ready}>
+        <button type="submit" class="primary" data-testid={props.submitTestid} data-command={props.command} disabled={busy || !ready}>
           {props.label}
         </button>
         <button type="button" onClick={props.onDone}>
@@ -144,7 +145,7 @@ function ProposeForm({ s, run, item, onDone }: { s: Sitting; run: Run; item: str
     run({ type: "motion.propose", title, doc: hash, item });
   };
   return (
-    <MotionForm s={s} id={`propose-${item}`} testid="propose-form" withTitle label={t("web.motion.propose")} submitTestid="motion-propose" submit={submit} onDone={onDone} />
+    <MotionForm s={s} id={`propose-${item}`} testid="propose-form" withTitle label={t("web.motion.propose")} submitTestid="motion-propose" command="motion.propose" submit={submit} onDone={onDone} />
   );
 }
 
@@ -164,6 +165,7 @@ function AmendForm({ s, run, motion, onDone }: { s: Sitting; run: Run; motion: M
       hint={t("web.motion.amend_hint")}
       label={t("web.motion.amend")}
       submitTestid="motion-amend-submit"
+      command="motion.amend"
       submit={submit}
       onDone={onDone}
     />
@@ -195,7 +197,7 @@ function MotionRow({ s, run, motion }: { s: Sitting; run: Run; motion: Motion })
         </ul>
       )}
       {may("motion.amend") && !open && !amending && (
-        <button type="button" data-testid="motion-amend" onClick={() => setAmending(true)}>
+        <button type="button" data-testid="motion-amend" data-command="motion.amend" onClick={() => setAmending(true)}>
           {t("web.motion.amend")}
         </button>
       )}
@@ -223,6 +225,7 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
               <button
                 type="button"
                 data-testid="item-up"
+                data-command="agenda.reorder"
                 disabled={index === 0}
                 aria-label={t("web.agenda.up", { title: item.title })}
                 onClick={() => run({ type: "agenda.reorder", order: moved(s.agenda, index, -1) })}
@@ -232,6 +235,7 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
               <button
                 type="button"
                 data-testid="item-down"
+                data-command="agenda.reorder"
                 disabled={index === last}
                 aria-label={t("web.agenda.down", { title: item.title })}
                 onClick={() => run({ type: "agenda.reorder", order: moved(s.agenda, index, 1) })}
@@ -241,7 +245,7 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
             </>
           )}
           {!current && may("agenda.move") && (
-            <button type="button" data-testid={`move-${item.id}`} onClick={() => run({ type: "agenda.move", item: item.id })}>
+            <button type="button" data-testid={`move-${item.id}`} data-command="agenda.move" onClick={() => run({ type: "agenda.move", item: item.id })}>
               {t("web.agenda.move")}
             </button>
           )}
@@ -250,6 +254,7 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
               type="button"
               class="danger"
               data-testid="item-remove"
+              data-command="agenda.remove"
               aria-label={t("web.agenda.remove_item", { title: item.title })}
               onClick={() =>
                 ask({
@@ -276,7 +281,7 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
         (proposing ? (
           <ProposeForm s={s} run={run} item={item.id} onDone={() => setProposing(false)} />
         ) : (
-          <button type="button" class="ghost" data-testid="motion-new" onClick={() => setProposing(true)}>
+          <button type="button" class="ghost" data-testid="motion-new" data-command="motion.propose" onClick={() => setProposing(true)}>
             {t("web.motion.new")}
           </button>
         ))}
@@ -345,7 +350,7 @@ export function Agenda({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) =>
               </select>
             </label>
           </div>
-          <button type="submit" data-testid="item-add" disabled={!title.trim()}>
+          <button type="submit" data-testid="item-add" data-command="agenda.add" disabled={!title.trim()}>
             {t("web.agenda.add")}
           </button>
         </form>

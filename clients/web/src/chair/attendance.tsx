@@ -64,7 +64,7 @@ function MemberDialog({ s, m, run, onClose }: { s: Sitting; m: Member; run: Run;
   };
   const choice = (p: Presence, cmd: Command) =>
     may(cmd.type, m.id) && (
-      <button type="button" class={now === p ? "on" : ""} aria-pressed={now === p} data-testid={`set-${p}`} disabled={now === p} onClick={() => act(cmd)}>
+      <button type="button" class={now === p ? "on" : ""} aria-pressed={now === p} data-testid={`set-${p}`} data-command={cmd.type} data-about={m.id} disabled={now === p} onClick={() => act(cmd)}>
         {t(`presence.${p}`)}
       </button>
     );
@@ -92,7 +92,7 @@ function MemberDialog({ s, m, run, onClose }: { s: Sitting; m: Member; run: Run;
             <input data-testid="excuse-reason" required maxLength={1000} list="att-reasons" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
           </label>
           <Reasons />
-          <button type="submit" data-testid="excuse-save" disabled={!reason.trim() || (now === "excused" && reason.trim() === s.excuses?.[m.id])}>
+          <button type="submit" data-testid="excuse-save" data-command="attendance.excuse" data-about={m.id} disabled={!reason.trim() || (now === "excused" && reason.trim() === s.excuses?.[m.id])}>
             {t("web.att.excuse")}
           </button>
         </form>
@@ -160,6 +160,7 @@ function RollCall({ s, run, onClose }: { s: Sitting; run: Run; onClose: () => vo
           type="button"
           class="primary"
           data-testid="rc-confirm"
+          data-command="attendance.check_in_many"
           disabled={!picked.length}
           onClick={() => {
             run({ type: "attendance.check_in_many", members: picked.map((m) => m.id) });
@@ -210,7 +211,7 @@ export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures |
           {open ? t("web.attendance.hide") : t("web.attendance.show")}
         </button>
         {may("attendance.check_in_many") && waiting > 0 && (
-          <button type="button" class="primary" data-testid="check-in-all" onClick={() => setCalling(true)}>
+          <button type="button" class="primary" data-testid="check-in-all" data-command="attendance.check_in_many" onClick={() => setCalling(true)}>
             {t("web.att.roll_call_button", { count: waiting })}
           </button>
         )}
@@ -242,7 +243,7 @@ export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures |
                     <td class="seat">{m.seat}</td>
                     <td class="att-name-cell">
                       {mayChange(may, m.id) ? (
-                        <button type="button" class="att-name" data-testid={`more-${m.id}`} onClick={() => setEditing(m.id)} aria-label={`${t("web.att.change")}: ${m.name}`}>
+                        <button type="button" class="att-name" data-testid={`more-${m.id}`} data-command={PRESENCE_COMMANDS.filter((x) => may(x, m.id)).join(" ")} data-about={m.id} onClick={() => setEditing(m.id)} aria-label={`${t("web.att.change")}: ${m.name}`}>
                           {m.name}
                         </button>
                       ) : (
@@ -260,7 +261,7 @@ export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures |
                     </td>
                     <td class="att-actions">
                       {may("attendance.check_in", m.id) && p !== "in_hall" && (
-                        <button type="button" class="att-tick" data-testid={`check-in-${m.id}`} onClick={() => run({ type: "attendance.check_in", member: m.id })} aria-label={`${t("web.attendance.check_in")}: ${m.name}`} title={t("web.attendance.check_in")}>
+                        <button type="button" class="att-tick" data-testid={`check-in-${m.id}`} data-command="attendance.check_in" data-about={m.id} onClick={() => run({ type: "attendance.check_in", member: m.id })} aria-label={`${t("web.attendance.check_in")}: ${m.name}`} title={t("web.attendance.check_in")}>
                           ✓
                         </button>
                       )}

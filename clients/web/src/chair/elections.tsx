@@ -159,7 +159,7 @@ export function ElectionSetup({ s, figures, run }: { s: Sitting; figures: Figure
       </p>
       <Duration value={duration} set={setDuration} fallback={s.rules.election_duration_s} />
       <Unreachable need={need} present={figures?.present ?? 0} />
-      <button type="submit" class="primary" data-testid="open-election" disabled={!ok}>
+      <button type="submit" class="primary" data-testid="open-election" data-command="election.open" disabled={!ok}>
         {t("web.election.open")}
       </button>
     </form>
@@ -202,7 +202,7 @@ export function ConfidenceSetup({ s, figures, run }: { s: Sitting; figures: Figu
       </p>
       <Duration value={duration} set={setDuration} fallback={s.rules.election_duration_s} />
       <Unreachable need={setup?.confidence_resign ?? null} present={figures?.present ?? 0} />
-      <button type="submit" class="primary" data-testid="open-confidence" disabled={!ok}>
+      <button type="submit" class="primary" data-testid="open-confidence" data-command="confidence.open" disabled={!ok}>
         {t("web.confidence.open")}
       </button>
     </form>

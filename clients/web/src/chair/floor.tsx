@@ -64,10 +64,10 @@ function OccupiedDialog({ s, pending, onChoose, onCancel }: { s: Sitting; pendin
         {pending?.interrupts && <p>{t("web.give.poo_hint")}</p>}
       </div>
       <div class="stack">
-        <button type="button" class="primary" data-testid="occupied-pause" autofocus onClick={() => onChoose("pause")}>
+        <button type="button" class="primary" data-testid="occupied-pause" data-command={pending?.cmd.type} autofocus onClick={() => onChoose("pause")}>
           {t("web.give.pause_and_give", { name: names, who: pending?.who ?? "" })}
         </button>
-        <button type="button" data-testid="occupied-second-mic" disabled={full} onClick={() => onChoose("second_mic")}>
+        <button type="button" data-testid="occupied-second-mic" data-command={pending?.cmd.type} disabled={full} onClick={() => onChoose("second_mic")}>
           {full ? t("web.give.mics_full", { limit: s.rules.max_open_mics }) : t("web.give.second_mic")}
         </button>
         <button type="button" onClick={onCancel}>
@@ -84,7 +84,7 @@ function TurnRow({ s, turn, conn, run, ask, give }: { s: Sitting; turn: Turn; co
   const may = useMay();
   const extend = (minutes: number) =>
     may("floor.extend") && (
-      <button type="button" data-testid={`extend-${minutes}`} onClick={() => run({ type: "floor.extend", turn: turn.id, seconds: minutes * 60 })}>
+      <button type="button" data-testid={`extend-${minutes}`} data-command="floor.extend" onClick={() => run({ type: "floor.extend", turn: turn.id, seconds: minutes * 60 })}>
         {t("web.turn.extend", { minutes })}
       </button>
     );
@@ -103,19 +103,19 @@ function TurnRow({ s, turn, conn, run, ask, give }: { s: Sitting; turn: Turn; co
       <div class="row">
         {paused
           ? may("floor.resume") && (
-              <button type="button" class="primary" data-testid="resume-turn" onClick={() => give({ cmd: { type: "floor.resume", turn: turn.id }, who: name, interrupts: false })}>
+              <button type="button" class="primary" data-testid="resume-turn" data-command="floor.resume" onClick={() => give({ cmd: { type: "floor.resume", turn: turn.id }, who: name, interrupts: false })}>
                 {t("web.turn.resume_name", { name })}
               </button>
             )
           : may("floor.pause") && (
-              <button type="button" data-testid="pause-turn" onClick={() => run({ type: "floor.pause", turn: turn.id })}>
+              <button type="button" data-testid="pause-turn" data-command="floor.pause" onClick={() => run({ type: "floor.pause", turn: turn.id })}>
                 {t("web.turn.pause")}
               </button>
             )}
         {extend(1)}
         {extend(3)}
         {may("floor.end", turn.speaker) && (
-          <button type="button" class="danger" data-testid="end-turn" onClick={() => ask(endTurnAsk(s, turn))}>
+          <button type="button" class="danger" data-testid="end-turn" data-command="floor.end" data-about={turn.speaker} onClick={() => ask(endTurnAsk(s, turn))}>
             {t("web.turn.end")}
           </button>
         )}
@@ -230,11 +230,11 @@ function GiveFloor({ s, run, give, rooms, remote }: { s: Sitting; run: Run; give
           </p>
         )}
         <div class="row">
-          <button type="submit" class="primary" data-testid="give-submit" disabled={!who || badLimit}>
+          <button type="submit" class="primary" data-testid="give-submit" data-command="floor.grant" disabled={!who || badLimit}>
             {t("web.floor.grant")}
           </button>
           {may("roster.add_guest") && (
-            <button type="button" class="ghost" data-testid="guest-new" aria-expanded={adding} onClick={() => setAdding(!adding)}>
+            <button type="button" class="ghost" data-testid="guest-new" data-command="roster.add_guest" aria-expanded={adding} onClick={() => setAdding(!adding)}>
               {t("web.give.add_guest")}
             </button>
           )}
@@ -264,7 +264,7 @@ function GiveFloor({ s, run, give, rooms, remote }: { s: Sitting; run: Run; give
             {t("web.give.guest_affiliation")}
             <input data-testid="guest-affiliation" maxLength={200} value={guestOf} onInput={(e) => setGuestOf(e.currentTarget.value)} />
           </label>
-          <button type="submit" data-testid="guest-add" disabled={!guestName.trim()}>
+          <button type="submit" data-testid="guest-add" data-command="roster.add_guest" disabled={!guestName.trim()}>
             {t("web.give.guest_save")}
           </button>
         </form>
@@ -289,13 +289,14 @@ function Rounds({ s, run, give }: { s: Sitting; run: Run; give: (o: Occupying) =
             <button
               type="button"
               data-testid="round-answer"
+              data-command="floor.round_answer"
               onClick={() => give({ cmd: { type: "floor.round_answer", round: round.id }, who: memberName(s, round.respondent), interrupts: false })}
             >
               {t("web.round.answer")}
             </button>
           )}
           {may("floor.round_close") && (
-            <button type="button" data-testid="round-close" onClick={() => run({ type: "floor.round_close", round: round.id })}>
+            <button type="button" data-testid="round-close" data-command="floor.round_close" onClick={() => run({ type: "floor.round_close", round: round.id })}>
               {t("web.round.close")}
             </button>
           )}
@@ -319,7 +320,7 @@ function Rounds({ s, run, give }: { s: Sitting; run: Run; give: (o: Occupying) =
               ))}
             </select>
           </label>
-          <button type="submit" data-testid="round-open" disabled={!who}>
+          <button type="submit" data-testid="round-open" data-command="floor.round_open" disabled={!who}>
             {t("web.round.open")}
           </button>
         </form>
@@ -403,6 +404,7 @@ export function Floor({ s, conn, run, ask, give, remote, media }: { s: Sitting; 
             type="button"
             class="primary"
             data-testid="next-speaker"
+            data-command="floor.next"
             aria-keyshortcuts="N"
             disabled={!queue.length}
             onClick={() => queue[0] && give({ cmd: { type: "floor.next" }, who: memberName(s, queue[0].member), interrupts: queue[0].kind === "point_of_order" })}
@@ -427,6 +429,7 @@ export function Floor({ s, conn, run, ask, give, remote, media }: { s: Sitting; 
                 <button
                   type="button"
                   data-testid="grant"
+                  data-command="floor.grant"
                   onClick={() => give({ cmd: { type: "floor.grant", request: r.id }, who: memberName(s, r.member), interrupts: r.kind === "point_of_order" })}
                 >
                   {t("web.floor.grant")}
@@ -437,6 +440,8 @@ export function Floor({ s, conn, run, ask, give, remote, media }: { s: Sitting; 
                   type="button"
                   class="ghost"
                   data-testid="withdraw"
+                  data-command="floor.withdraw"
+                  data-about={r.member}
                   aria-label={t("web.floor.withdraw_for", { name: memberName(s, r.member) })}
                   onClick={() => run({ type: "floor.withdraw", request: r.id })}
                 >

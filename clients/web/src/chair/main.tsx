@@ -30,7 +30,7 @@ function Lifecycle({ run, ask }: { run: Run; ask: (a: Ask) => void }) {
   const may = useMay();
   const b = (key: string, cmd: Command, cls = "") =>
     may(cmd.type) && (
-      <button type="button" class={cls} data-testid={cmd.type} onClick={() => run(cmd)}>
+      <button type="button" class={cls} data-testid={cmd.type} data-command={cmd.type} onClick={() => run(cmd)}>
         {t(key)}
       </button>
     );
@@ -47,6 +47,7 @@ function Lifecycle({ run, ask }: { run: Run; ask: (a: Ask) => void }) {
           type="button"
           class="danger"
           data-testid="sitting.close"
+          data-command="sitting.close"
           onClick={() => ask({ title: t("web.sitting.close_confirm"), body: t("web.sitting.close_body"), confirm: t("web.sitting.close"), cmd: { type: "sitting.close" } })}
         >
           {t("web.sitting.close")}
@@ -86,7 +87,7 @@ function OpenVotePanel({ s, vote, live, conn, ask }: { s: Sitting; vote: Vote; l
       {(may("vote.close") || may("vote.cancel")) && (
         <div class="row">
           {may("vote.close") && (
-            <button type="button" class="primary" data-testid="close-vote" onClick={() => ask(closeVoteAsk(vote))}>
+            <button type="button" class="primary" data-testid="close-vote" data-command="vote.close" onClick={() => ask(closeVoteAsk(vote))}>
               {t("web.vote.close")} <kbd>V</kbd>
             </button>
           )}
@@ -95,6 +96,7 @@ function OpenVotePanel({ s, vote, live, conn, ask }: { s: Sitting; vote: Vote; l
               type="button"
               class="danger"
               data-testid="cancel-vote"
+              data-command="vote.cancel"
               onClick={() => ask({ title: t("web.vote.cancel_confirm"), confirm: t("web.vote.cancel"), cmd: { type: "vote.cancel", vote: vote.id } })}
             >
               {t("web.vote.cancel")}
@@ -158,7 +160,7 @@ function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn:
                 </details>
               )}
               {may("vote.revote") && (
-                <button type="button" data-testid="revote" onClick={() => ask(revoteAsk(vote))}>
+                <button type="button" data-testid="revote" data-command="vote.revote" onClick={() => ask(revoteAsk(vote))}>
                   {t("web.vote.revote")}
                 </button>
               )}
@@ -197,7 +199,7 @@ function Documents({ s, run }: { s: Sitting; run: Run }) {
               {d.title} <span class="muted">({t("web.doc.pages", { pages: d.pages })})</span>
             </span>
             {may("doc.present") && (
-              <button type="button" data-testid="present-doc" onClick={() => run({ type: "doc.present", doc: d.hash, page: 1 })}>
+              <button type="button" data-testid="present-doc" data-command="doc.present" onClick={() => run({ type: "doc.present", doc: d.hash, page: 1 })}>
                 {t("web.doc.present")}
               </button>
             )}
@@ -208,18 +210,18 @@ function Documents({ s, run }: { s: Sitting; run: Run }) {
         <div class="stack">
           <div class="row">
             {may("doc.present") && (
-              <button type="button" data-testid="doc-prev" disabled={p.page <= 1} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page - 1 })}>
+              <button type="button" data-testid="doc-prev" data-command="doc.present" disabled={p.page <= 1} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page - 1 })}>
                 {t("web.doc.prev")}
               </button>
             )}
             <span data-testid="presented-page">{t("web.doc.presenting", { page: p.page })}</span>
             {may("doc.present") && (
-              <button type="button" data-testid="doc-next" disabled={p.page >= shown.pages} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page + 1 })}>
+              <button type="button" data-testid="doc-next" data-command="doc.present" disabled={p.page >= shown.pages} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page + 1 })}>
                 {t("web.doc.next")}
               </button>
             )}
             {may("doc.stop") && (
-              <button type="button" data-testid="doc-stop" onClick={() => run({ type: "doc.stop" })}>
+              <button type="button" data-testid="doc-stop" data-command="doc.stop" onClick={() => run({ type: "doc.stop" })}>
                 {t("web.doc.stop")}
               </button>
             )}

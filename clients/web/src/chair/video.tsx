@@ -39,7 +39,7 @@ function GrantButton({ s, e, name, give }: { s: Sitting; e: MediaEndpoint; name:
   const request = itemQueue(s).find((r) => r.member === speaker);
   const cmd: Command = request ? { type: "floor.grant", request: request.id } : { type: "floor.grant", speaker, kind: "contribution" };
   return (
-    <button type="button" class="primary" aria-label={`${label}: ${name}`} data-testid="tile-grant" onClick={() => give({ cmd, who: name, interrupts: false })}>
+    <button type="button" class="primary" aria-label={`${label}: ${name}`} data-testid="tile-grant" data-command="floor.grant" onClick={() => give({ cmd, who: name, interrupts: false })}>
       {label}
     </button>
   );

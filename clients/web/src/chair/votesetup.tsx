@@ -271,7 +271,7 @@ export function VoteSetup({ s, figures, run, ask }: { s: Sitting; figures: Figur
           </button>
         </div>
       )}
-      <button type="submit" class="primary" data-testid="open-vote" disabled={!may("vote.open") || !motion || refused || tooFew || !setup}>
+      <button type="submit" class="primary" data-testid="open-vote" data-command="vote.open" disabled={!may("vote.open") || !motion || refused || tooFew || !setup}>
         {t("web.vote.open")}
       </button>
     </form>

@@ -35,12 +35,12 @@ export function MyAttendance({ s, conn, me }: { s: Sitting; conn: Connection; me
       {!excusing && (may("attendance.check_in") || may("attendance.join_remote") || may("attendance.excuse")) && (
         <div class="d-att-actions">
           {may("attendance.check_in") && presence !== "in_hall" && (
-            <button type="button" class="primary huge" data-testid="check-in" onClick={() => conn.run({ type: "attendance.check_in" })}>
+            <button type="button" class="primary huge" data-testid="check-in" data-command="attendance.check_in" onClick={() => conn.run({ type: "attendance.check_in" })}>
               {t("web.attendance.check_in")}
             </button>
           )}
           {may("attendance.join_remote") && presence !== "in_hall" && presence !== "remote" && (
-            <button type="button" class="big" data-testid="join-remote" onClick={() => conn.run({ type: "attendance.join_remote" })}>
+            <button type="button" class="big" data-testid="join-remote" data-command="attendance.join_remote" onClick={() => conn.run({ type: "attendance.join_remote" })}>
               {t("web.dl.join_remote")}
             </button>
           )}
@@ -49,6 +49,7 @@ export function MyAttendance({ s, conn, me }: { s: Sitting; conn: Connection; me
               type="button"
               class="big"
               data-testid="excuse-open"
+              data-command="attendance.excuse"
               onClick={() => {
                 setReason(reasonNow);
                 setExcusing(true);
@@ -78,7 +79,7 @@ export function MyAttendance({ s, conn, me }: { s: Sitting; conn: Connection; me
           </datalist>
           <p class="muted">{t("web.dl.excuse_hint")}</p>
           <div class="row">
-            <button type="submit" class="primary big" data-testid="my-excuse-send" disabled={!reason.trim()}>
+            <button type="submit" class="primary big" data-testid="my-excuse-send" data-command="attendance.excuse" disabled={!reason.trim()}>
               {t("web.dl.excuse_send")}
             </button>
             <button type="button" class="big" onClick={() => setExcusing(false)}>

@@ -33,7 +33,7 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
           <p class="d-big">{t(turn.status === "paused" ? "web.floor.you_paused" : "web.floor.you_speak", { kind: t(`turn.${turn.kind}`) })}</p>
           <Countdown turn={turn} conn={conn} big />
           {may("floor.end") && (
-            <button type="button" class="big" data-testid="finish-turn" onClick={() => conn.run({ type: "floor.end", turn: turn.id })}>
+            <button type="button" class="big" data-testid="finish-turn" data-command="floor.end" onClick={() => conn.run({ type: "floor.end", turn: turn.id })}>
               {t("web.floor.finish")}
             </button>
           )}
@@ -50,7 +50,7 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
             <li key={r.id} data-testid="my-request">
               <span>{t("web.floor.your_place", { kind: t(`turn.${r.kind}`), place, total: queue.length })}</span>
               {may("floor.withdraw") && (
-                <button type="button" class="big" data-testid="my-withdraw" onClick={() => conn.run({ type: "floor.withdraw", request: r.id })}>
+                <button type="button" class="big" data-testid="my-withdraw" data-command="floor.withdraw" onClick={() => conn.run({ type: "floor.withdraw", request: r.id })}>
                   {t("web.floor.withdraw")}
                 </button>
               )}
@@ -65,6 +65,7 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
               type="button"
               class="big"
               data-testid={`request-${k}`}
+              data-command="floor.request"
               disabled={myRequests.some((x) => x.r.kind === k)}
               onClick={() => conn.run({ type: "floor.request", kind: k })}
             >
