@@ -9,7 +9,7 @@ from chamber.errors import NotPermitted, Refused
 from chamber.events import AnyEvent, SecretBallot
 from chamber.ids import MemberId, Phase
 from chamber.model import Sitting
-from chamber.permissions import CLERKS
+from chamber.permissions import FOR_ANOTHER
 
 
 class Decision(Struct, frozen=True):
@@ -41,7 +41,7 @@ def subject(state: Sitting, target: MemberId | None, ctx: Ctx, command: str) -> 
     actor acts as a clerk (chair, vice-chair, secretary, operator, the hub)."""
     if target is None or target == ctx.actor:
         return acting_member(state, ctx)
-    if ctx.role not in CLERKS:
+    if ctx.role not in FOR_ANOTHER[command]:
         phase: Phase = state.phase
         raise NotPermitted(command, ctx.role.value, f"{phase.value}: for another member")
     if state.member(target) is None:

@@ -29,7 +29,6 @@ from chamber.commands import Ctx
 from chamber.decisions import NOTHING, Decision, acting_member, new_id, require_present
 from chamber.errors import NotPermitted, Refused
 from chamber.ids import (
-    PRESIDING,
     ItemId,
     MemberId,
     Occupied,
@@ -41,6 +40,7 @@ from chamber.ids import (
     Withdrawal,
 )
 from chamber.model import QuestionRound, Request, Sitting, Turn
+from chamber.permissions import FOR_ANOTHER
 
 #: Which turn commands each turn status accepts.
 TURN_TRANSITIONS: dict[TurnStatus, frozenset[str]] = {
@@ -110,7 +110,7 @@ def withdraw(s: Sitting, cmd: c.WithdrawRequest, ctx: Ctx) -> Decision:
     request = next((r for r in s.queue if r.id == cmd.request), None)
     if request is None:
         raise Refused("floor.no_request", {"request": cmd.request})
-    if request.member != ctx.actor and ctx.role not in PRESIDING:
+    if request.member != ctx.actor and ctx.role not in FOR_ANOTHER["floor.withdraw"]:
         raise NotPermitted("floor.withdraw", ctx.role.value, "request of another member")
     by = Withdrawal.MEMBER if request.member == ctx.actor else Withdrawal.CHAIR
     return Decision((e.RequestWithdrawn(request=request.id, member=request.member, reason=by),))
@@ -244,7 +244,7 @@ def _ended(s: Sitting, turn: Turn, now: int, reason: str) -> Decision:
 
 def end(s: Sitting, cmd: c.EndTurn, ctx: Ctx) -> Decision:
     turn = _turn(s, cmd.turn, "floor.end")
-    if ctx.role not in PRESIDING and turn.speaker != ctx.actor:
+    if ctx.role not in FOR_ANOTHER["floor.end"] and turn.speaker != ctx.actor:
         raise NotPermitted("floor.end", ctx.role.value, "turn of another member")
     return _ended(s, turn, ctx.now, "ended")
 

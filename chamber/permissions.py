@@ -6,6 +6,8 @@ then *refuses* it (a closed vote, a second ballot) is the business of the decide
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from msgspec import Struct
 
 from chamber.errors import NotPermitted
@@ -81,10 +83,46 @@ PERMISSIONS: dict[str, Permit] = {
     "vote.revote": _p(PRESIDE, SESSION),
 }
 
-#: Commands a member may issue only for themself unless they act as a clerk.
-SELF_ONLY = frozenset(
-    {"attendance.check_in", "attendance.join_remote", "attendance.leave", "attendance.excuse"}
-)
+#: Commands about one member's own business (their presence, their request, their turn):
+#: whom a member may issue them about is themself, unless they hold one of these roles.
+#: The deciders refuse the rest ("for another member", "turn of another member").
+FOR_ANOTHER: dict[str, frozenset[Role]] = {
+    "attendance.check_in": CLERKS,
+    "attendance.join_remote": CLERKS,
+    "attendance.leave": CLERKS,
+    "attendance.excuse": CLERKS,
+    "floor.withdraw": PRESIDE,
+    "floor.end": PRESIDE,
+}
+#: The phases in the order a sitting goes through them, and the name of "no sitting yet".
+PHASE_ORDER = (SCHEDULED, OPENED, IN_SESSION, SUSPENDED, CLOSED)
+NO_SITTING = "none"
+
+
+class Permits(Struct, frozen=True):
+    """What a set of roles may issue: each command it may issue, with the phases it may be
+    issued in (in lifecycle order; ``"none"``: before the sitting exists), and which of
+    the commands of ``FOR_ANOTHER`` it may issue about another member too."""
+
+    commands: dict[str, tuple[str, ...]]
+    others: tuple[str, ...]
+
+
+NO_PERMITS = Permits({}, ())
+
+
+def permits(roles: Iterable[Role]) -> Permits:
+    """The permission table as a client holding ``roles`` may read it: the union over its
+    roles, since a member issues each command in whichever of its roles the table allows
+    (server/acting.py ``Who.role_for``). The public and linked halls hold none."""
+    held = frozenset(roles)
+    commands: dict[str, tuple[str, ...]] = {}
+    for name, permit in PERMISSIONS.items():
+        if held & permit.roles:
+            phases = tuple(p.value for p in PHASE_ORDER if p in permit.phases)
+            commands[name] = phases or (NO_SITTING,)
+    others = tuple(n for n, who in FOR_ANOTHER.items() if n in commands and held & who)
+    return Permits(commands, others)
 
 
 def check(command: str, role: Role, phase: Phase | None) -> None:

@@ -15,7 +15,7 @@ from chamber import Sitting
 from chamber import commands as c
 from chamber.ids import MemberId, Role
 from chamber.model import Council
-from chamber.permissions import PERMISSIONS
+from chamber.permissions import NO_PERMITS, PERMISSIONS, Permits, permits
 from chamber.projection import Audience
 from server.auth import Principal
 
@@ -51,6 +51,15 @@ class Who:
             if role in self.roles and permit is not None and role in permit.roles:
                 return role
         return next((role for role in ROLE_ORDER if role in self.roles), None)
+
+    def permits(self) -> Permits:
+        """What this principal may issue, as its welcome tells the client: the roles
+        ``role_for`` chooses among, the operator's one, none for the public or a hall."""
+        if self.principal is None or self.principal.kind == "room":
+            return NO_PERMITS
+        if self.principal.kind == "operator":
+            return permits({Role.OPERATOR})
+        return permits(self.roles & frozenset(ROLE_ORDER))
 
     def display_role(self) -> str | None:
         """The role a console is shown as: operator, or the member's highest role."""

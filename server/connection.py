@@ -339,6 +339,7 @@ class Session:
                     snapshot=snapshot,
                     server_time=wall_ms(),
                     lang=self.lang,
+                    permits=who.permits(),
                 )
             ),
             welcome=True,

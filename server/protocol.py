@@ -14,6 +14,7 @@ from msgspec import Meta, Struct
 
 from chamber import AnyCommand
 from chamber.limits import ID_MAX, CommandId, Id, Lang, Token
+from chamber.permissions import Permits
 
 MSGPACK = "nghitruong.v1.msgpack"
 JSON = "nghitruong.v1.json"
@@ -83,6 +84,7 @@ class Welcome(Struct, frozen=True, tag="welcome", tag_field="t"):
     snapshot: Any
     server_time: int
     lang: str
+    permits: Permits  # chamber/permissions.py permits(): what this connection may issue
 
 
 class EventItem(Struct, frozen=True):

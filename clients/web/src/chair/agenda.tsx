@@ -1,9 +1,11 @@
 /** The agenda and its motions from the chair console: add, reorder (buttons, not only a
  * drag), remove and move to items; propose a motion with its document and amend it with a
- * new version, whose hash a vote binds to. */
+ * new version, whose hash a vote binds to. Each control is shown only when the hub's table
+ * permits its command now (lib/permits.ts): moving to an item is for whoever presides. */
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../lib/connection";
 import { t } from "../lib/i18n";
+import { useMay } from "../lib/permits";
 import type { AgendaItem, Command, Document, Motion, Sitting, Vote } from "../lib/types";
 import "./floor.css";
 
@@ -86,6 +88,7 @@ function MotionForm(props: {
   hint?: string;
   label: string;
   submitTestid: string;
+  command: string;
   submit: (title: string, doc: string, file: File | null) => Promise<void>;
   onDone: () => void;
 }) {
@@ -125,7 +128,7 @@ function MotionForm(props: {
       <DocChoice s={s} id={id} value={doc} exclude={props.exclude} onChoose={(v, f) => { setDoc(v); setFile(f); }} />
       {error && <p class="warn-text" role="alert">{error}</p>}
       <div class="row">
-        <button type="submit" class="primary" data-testid={props.submitTestid} disabled={busy || !ready}>
+        <button type="submit" class="primary" data-testid={props.submitTestid} data-command={props.command} disabled={busy || !ready}>
           {props.label}
         </button>
         <button type="button" onClick={props.onDone}>
@@ -142,7 +145,7 @@ function ProposeForm({ s, run, item, onDone }: { s: Sitting; run: Run; item: str
     run({ type: "motion.propose", title, doc: hash, item });
   };
   return (
-    <MotionForm s={s} id={`propose-${item}`} testid="propose-form" withTitle label={t("web.motion.propose")} submitTestid="motion-propose" submit={submit} onDone={onDone} />
+    <MotionForm s={s} id={`propose-${item}`} testid="propose-form" withTitle label={t("web.motion.propose")} submitTestid="motion-propose" command="motion.propose" submit={submit} onDone={onDone} />
   );
 }
 
@@ -162,6 +165,7 @@ function AmendForm({ s, run, motion, onDone }: { s: Sitting; run: Run; motion: M
       hint={t("web.motion.amend_hint")}
       label={t("web.motion.amend")}
       submitTestid="motion-amend-submit"
+      command="motion.amend"
       submit={submit}
       onDone={onDone}
     />
@@ -173,6 +177,7 @@ function MotionRow({ s, run, motion }: { s: Sitting; run: Run; motion: Motion })
   const doc = s.documents[motion.doc];
   const votes = Object.values(s.votes).filter((v) => v.motion === motion.id);
   const open = votes.some((v) => v.status === "open");
+  const may = useMay();
   return (
     <li class="motion" data-testid="motion" data-motion={motion.id}>
       <div>
@@ -191,12 +196,12 @@ function MotionRow({ s, run, motion }: { s: Sitting; run: Run; motion: Motion })
           ))}
         </ul>
       )}
-      {s.phase !== "closed" && !open && !amending && (
-        <button type="button" data-testid="motion-amend" onClick={() => setAmending(true)}>
+      {may("motion.amend") && !open && !amending && (
+        <button type="button" data-testid="motion-amend" data-command="motion.amend" onClick={() => setAmending(true)}>
           {t("web.motion.amend")}
         </button>
       )}
-      {amending && <AmendForm s={s} run={run} motion={motion} onDone={() => setAmending(false)} />}
+      {amending && may("motion.amend") && <AmendForm s={s} run={run} motion={motion} onDone={() => setAmending(false)} />}
     </li>
   );
 }
@@ -204,8 +209,7 @@ function MotionRow({ s, run, motion }: { s: Sitting; run: Run; motion: Motion })
 function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: Ask) => void; item: AgendaItem; index: number }) {
   const [proposing, setProposing] = useState(false);
   const current = item.id === s.current_item;
-  const canMove = s.phase !== "scheduled" && s.phase !== "closed";
-  const editable = s.phase !== "closed";
+  const may = useMay();
   const motions = Object.values(s.motions).filter((m) => m.item === item.id);
   const last = s.agenda.length - 1;
   return (
@@ -216,11 +220,12 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
           {item.presenter && <span class="muted"> · {item.presenter}</span>}
         </span>
         <span class="item-actions">
-          {editable && (
+          {may("agenda.reorder") && (
             <>
               <button
                 type="button"
                 data-testid="item-up"
+                data-command="agenda.reorder"
                 disabled={index === 0}
                 aria-label={t("web.agenda.up", { title: item.title })}
                 onClick={() => run({ type: "agenda.reorder", order: moved(s.agenda, index, -1) })}
@@ -230,6 +235,7 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
               <button
                 type="button"
                 data-testid="item-down"
+                data-command="agenda.reorder"
                 disabled={index === last}
                 aria-label={t("web.agenda.down", { title: item.title })}
                 onClick={() => run({ type: "agenda.reorder", order: moved(s.agenda, index, 1) })}
@@ -238,16 +244,17 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
               </button>
             </>
           )}
-          {!current && canMove && (
-            <button type="button" data-testid={`move-${item.id}`} onClick={() => run({ type: "agenda.move", item: item.id })}>
+          {!current && may("agenda.move") && (
+            <button type="button" data-testid={`move-${item.id}`} data-command="agenda.move" onClick={() => run({ type: "agenda.move", item: item.id })}>
               {t("web.agenda.move")}
             </button>
           )}
-          {!current && editable && (
+          {!current && may("agenda.remove") && (
             <button
               type="button"
               class="danger"
               data-testid="item-remove"
+              data-command="agenda.remove"
               aria-label={t("web.agenda.remove_item", { title: item.title })}
               onClick={() =>
                 ask({
@@ -270,11 +277,11 @@ function ItemRow({ s, run, ask, item, index }: { s: Sitting; run: Run; ask: (a: 
           ))}
         </ul>
       )}
-      {editable &&
+      {may("motion.propose") &&
         (proposing ? (
           <ProposeForm s={s} run={run} item={item.id} onDone={() => setProposing(false)} />
         ) : (
-          <button type="button" class="ghost" data-testid="motion-new" onClick={() => setProposing(true)}>
+          <button type="button" class="ghost" data-testid="motion-new" data-command="motion.propose" onClick={() => setProposing(true)}>
             {t("web.motion.new")}
           </button>
         ))}
@@ -287,6 +294,7 @@ export function Agenda({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) =>
   const [presenter, setPresenter] = useState("");
   const [position, setPosition] = useState("end");
   const loose = Object.values(s.motions).filter((m) => m.item == null || !s.agenda.some((i) => i.id === m.item));
+  const may = useMay();
   return (
     <section class="card" aria-labelledby="c-agenda">
       <h2 id="c-agenda">{t("web.agenda.title")}</h2>
@@ -305,7 +313,7 @@ export function Agenda({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) =>
           </ul>
         </>
       )}
-      {s.phase !== "closed" && (
+      {may("agenda.add") && (
         <form
           class="stack add-item"
           data-testid="add-item"
@@ -342,7 +350,7 @@ export function Agenda({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) =>
               </select>
             </label>
           </div>
-          <button type="submit" data-testid="item-add" disabled={!title.trim()}>
+          <button type="submit" data-testid="item-add" data-command="agenda.add" disabled={!title.trim()}>
             {t("web.agenda.add")}
           </button>
         </form>

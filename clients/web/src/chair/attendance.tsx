@@ -5,6 +5,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { t } from "../lib/i18n";
+import { type May, useMay } from "../lib/permits";
 import { matches, sortRoles } from "../lib/members";
 import { isPresent, presentCount } from "../lib/reducer";
 import type { Command, Figures, Member, Presence, Sitting } from "../lib/types";
@@ -14,6 +15,10 @@ import "./attendance.css";
 type Run = (cmd: Command) => void;
 
 const presenceOf = (s: Sitting, id: string): Presence => s.attendance[id] ?? "absent";
+
+/** What a member's dialog may change about them (their presence, an excuse). */
+const PRESENCE_COMMANDS = ["attendance.check_in", "attendance.join_remote", "attendance.leave", "attendance.excuse"];
+const mayChange = (may: May, member: string): boolean => PRESENCE_COMMANDS.some((x) => may(x, member));
 
 /** Members the roll call offers: not in the hall, not remote, not excused. */
 export const notYetIn = (s: Sitting): Member[] =>
@@ -52,15 +57,17 @@ function Modal({ label, testid, children, onClose }: { label: string; testid: st
 function MemberDialog({ s, m, run, onClose }: { s: Sitting; m: Member; run: Run; onClose: () => void }) {
   const now = presenceOf(s, m.id);
   const [reason, setReason] = useState(s.excuses?.[m.id] ?? "");
+  const may = useMay();
   const act = (cmd: Command) => {
     run(cmd);
     onClose();
   };
-  const choice = (p: Presence, cmd: Command) => (
-    <button type="button" class={now === p ? "on" : ""} aria-pressed={now === p} data-testid={`set-${p}`} disabled={now === p} onClick={() => act(cmd)}>
-      {t(`presence.${p}`)}
-    </button>
-  );
+  const choice = (p: Presence, cmd: Command) =>
+    may(cmd.type, m.id) && (
+      <button type="button" class={now === p ? "on" : ""} aria-pressed={now === p} data-testid={`set-${p}`} data-command={cmd.type} data-about={m.id} disabled={now === p} onClick={() => act(cmd)}>
+        {t(`presence.${p}`)}
+      </button>
+    );
   return (
     <Modal label={m.name} testid="member-dialog" onClose={onClose}>
       <h2>{m.name}</h2>
@@ -72,22 +79,24 @@ function MemberDialog({ s, m, run, onClose }: { s: Sitting; m: Member; run: Run;
         {choice("remote", { type: "attendance.join_remote", member: m.id })}
         {(now === "in_hall" || now === "remote") && choice("left", { type: "attendance.leave", member: m.id })}
       </div>
-      <form
-        class="stack att-excuse"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (reason.trim()) act({ type: "attendance.excuse", member: m.id, reason: reason.trim() });
-        }}
-      >
-        <label>
-          {t("web.att.excuse_reason")}
-          <input data-testid="excuse-reason" required maxLength={1000} list="att-reasons" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
-        </label>
-        <Reasons />
-        <button type="submit" data-testid="excuse-save" disabled={!reason.trim() || (now === "excused" && reason.trim() === s.excuses?.[m.id])}>
-          {t("web.att.excuse")}
-        </button>
-      </form>
+      {may("attendance.excuse", m.id) && (
+        <form
+          class="stack att-excuse"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (reason.trim()) act({ type: "attendance.excuse", member: m.id, reason: reason.trim() });
+          }}
+        >
+          <label>
+            {t("web.att.excuse_reason")}
+            <input data-testid="excuse-reason" required maxLength={1000} list="att-reasons" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+          </label>
+          <Reasons />
+          <button type="submit" data-testid="excuse-save" data-command="attendance.excuse" data-about={m.id} disabled={!reason.trim() || (now === "excused" && reason.trim() === s.excuses?.[m.id])}>
+            {t("web.att.excuse")}
+          </button>
+        </form>
+      )}
       <div class="row end">
         <button type="button" onClick={onClose}>
           {t("web.close")}
@@ -151,6 +160,7 @@ function RollCall({ s, run, onClose }: { s: Sitting; run: Run; onClose: () => vo
           type="button"
           class="primary"
           data-testid="rc-confirm"
+          data-command="attendance.check_in_many"
           disabled={!picked.length}
           onClick={() => {
             run({ type: "attendance.check_in_many", members: picked.map((m) => m.id) });
@@ -183,10 +193,11 @@ export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures |
   const [calling, setCalling] = useState(false);
   const members = s.council.members;
   const count = (p: Presence) => members.filter((m) => presenceOf(s, m.id) === p).length;
-  const live = s.phase !== "closed";
   const waiting = notYetIn(s).length;
   const shown = members.filter((m) => matches(m, query));
   const edited = editing ? members.find((m) => m.id === editing) : undefined;
+  const may = useMay();
+  const changes = members.some((m) => mayChange(may, m.id));
   return (
     <section class="card" aria-labelledby="c-att" data-testid="c-attendance">
       <h2 id="c-att">{t("web.attendance.title")}</h2>
@@ -199,8 +210,8 @@ export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures |
         <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
           {open ? t("web.attendance.hide") : t("web.attendance.show")}
         </button>
-        {live && waiting > 0 && (
-          <button type="button" class="primary" data-testid="check-in-all" onClick={() => setCalling(true)}>
+        {may("attendance.check_in_many") && waiting > 0 && (
+          <button type="button" class="primary" data-testid="check-in-all" data-command="attendance.check_in_many" onClick={() => setCalling(true)}>
             {t("web.att.roll_call_button", { count: waiting })}
           </button>
         )}
@@ -212,7 +223,7 @@ export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures |
             <input type="search" data-testid="att-search" value={query} placeholder={t("web.att.search_hint")} onInput={(e) => setQuery(e.currentTarget.value)} />
           </label>
           {shown.length === 0 && <p class="muted">{t("web.att.no_match")}</p>}
-          {live && shown.length > 0 && <p class="muted att-hint">{t("web.att.name_hint")}</p>}
+          {changes && shown.length > 0 && <p class="muted att-hint">{t("web.att.name_hint")}</p>}
           <table class="attendance">
             <thead>
               <tr>
@@ -231,8 +242,8 @@ export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures |
                   <tr key={m.id} data-testid="att-row" data-member={m.id} data-presence={p}>
                     <td class="seat">{m.seat}</td>
                     <td class="att-name-cell">
-                      {live ? (
-                        <button type="button" class="att-name" data-testid={`more-${m.id}`} onClick={() => setEditing(m.id)} aria-label={`${t("web.att.change")}: ${m.name}`}>
+                      {mayChange(may, m.id) ? (
+                        <button type="button" class="att-name" data-testid={`more-${m.id}`} data-command={PRESENCE_COMMANDS.filter((x) => may(x, m.id)).join(" ")} data-about={m.id} onClick={() => setEditing(m.id)} aria-label={`${t("web.att.change")}: ${m.name}`}>
                           {m.name}
                         </button>
                       ) : (
@@ -249,8 +260,8 @@ export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures |
                       {t(`web.att.short.${p}`)}
                     </td>
                     <td class="att-actions">
-                      {live && p !== "in_hall" && (
-                        <button type="button" class="att-tick" data-testid={`check-in-${m.id}`} onClick={() => run({ type: "attendance.check_in", member: m.id })} aria-label={`${t("web.attendance.check_in")}: ${m.name}`} title={t("web.attendance.check_in")}>
+                      {may("attendance.check_in", m.id) && p !== "in_hall" && (
+                        <button type="button" class="att-tick" data-testid={`check-in-${m.id}`} data-command="attendance.check_in" data-about={m.id} onClick={() => run({ type: "attendance.check_in", member: m.id })} aria-label={`${t("web.attendance.check_in")}: ${m.name}`} title={t("web.attendance.check_in")}>
                           ✓
                         </button>
                       )}
@@ -262,8 +273,8 @@ export function Attendance({ s, figures, run }: { s: Sitting; figures: Figures |
           </table>
         </>
       )}
-      {edited && <MemberDialog key={edited.id} s={s} m={edited} run={run} onClose={() => setEditing(null)} />}
-      {calling && <RollCall s={s} run={run} onClose={() => setCalling(false)} />}
+      {edited && mayChange(may, edited.id) && <MemberDialog key={edited.id} s={s} m={edited} run={run} onClose={() => setEditing(null)} />}
+      {calling && may("attendance.check_in_many") && <RollCall s={s} run={run} onClose={() => setCalling(false)} />}
     </section>
   );
 }

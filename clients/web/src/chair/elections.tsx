@@ -4,6 +4,7 @@
  * (candidates or officials, in ballot order) and, for an election, how many to elect. */
 import { useState } from "preact/hooks";
 import { optionName, t, thresholdWords } from "../lib/i18n";
+import { useMay } from "../lib/permits";
 import type { Command, Figures, Need, Sitting, VoteKind } from "../lib/types";
 import "../ui/elections.css";
 import { type Ask, VoteSetup } from "./votesetup";
@@ -119,7 +120,8 @@ export function ElectionSetup({ s, figures, run }: { s: Sitting; figures: Figure
   const th = s.rules.election;
   const need = figures?.setup?.election ?? null;
   const refused = need === null || (need.short !== null && need.refuses);
-  const ok = s.phase === "in_session" && title.trim() !== "" && names.length > 0 && !badPositions && !refused;
+  const may = useMay();
+  const ok = may("election.open") && title.trim() !== "" && names.length > 0 && !badPositions && !refused;
   return (
     <form
       class="stack vote-setup"
@@ -157,7 +159,7 @@ export function ElectionSetup({ s, figures, run }: { s: Sitting; figures: Figure
       </p>
       <Duration value={duration} set={setDuration} fallback={s.rules.election_duration_s} />
       <Unreachable need={need} present={figures?.present ?? 0} />
-      <button type="submit" class="primary" data-testid="open-election" disabled={!ok}>
+      <button type="submit" class="primary" data-testid="open-election" data-command="election.open" disabled={!ok}>
         {t("web.election.open")}
       </button>
     </form>
@@ -168,7 +170,8 @@ export function ConfidenceSetup({ s, figures, run }: { s: Sitting; figures: Figu
   const [title, setTitle] = useState(t("web.confidence.title_default"));
   const [names, setNames] = useState<string[]>([]);
   const [duration, setDuration] = useState("");
-  const ok = s.phase === "in_session" && title.trim() !== "" && names.length > 0;
+  const may = useMay();
+  const ok = may("confidence.open") && title.trim() !== "" && names.length > 0;
   const setup = figures?.setup ?? null;
   return (
     <form
@@ -199,7 +202,7 @@ export function ConfidenceSetup({ s, figures, run }: { s: Sitting; figures: Figu
       </p>
       <Duration value={duration} set={setDuration} fallback={s.rules.election_duration_s} />
       <Unreachable need={setup?.confidence_resign ?? null} present={figures?.present ?? 0} />
-      <button type="submit" class="primary" data-testid="open-confidence" disabled={!ok}>
+      <button type="submit" class="primary" data-testid="open-confidence" data-command="confidence.open" disabled={!ok}>
         {t("web.confidence.open")}
       </button>
     </form>

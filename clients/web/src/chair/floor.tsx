@@ -5,12 +5,14 @@
  * Giving the floor while someone speaks is refused by the core (`floor.occupied`) unless
  * the command says what becomes of the speaker; the console asks the chair: pause them (a
  * point of order interrupts) or open a second microphone. The shortcuts N, E, P act on the
- * speaking turn. */
+ * speaking turn. Each control is shown only when the hub's table permits its command now
+ * (lib/permits.ts): the secretary sees the floor, and none of the presiding officer's. */
 import type { JSX } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Connection } from "../lib/connection";
 import type { MediaState } from "../lib/media";
 import { t } from "../lib/i18n";
+import { mayOf, useMay } from "../lib/permits";
 import { activeTurns, itemQueue, memberName } from "../lib/reducer";
 import type { Command, Occupied, Sitting, Turn, TurnKind } from "../lib/types";
 import { Countdown } from "../ui/common";
@@ -62,10 +64,10 @@ function OccupiedDialog({ s, pending, onChoose, onCancel }: { s: Sitting; pendin
         {pending?.interrupts && <p>{t("web.give.poo_hint")}</p>}
       </div>
       <div class="stack">
-        <button type="button" class="primary" data-testid="occupied-pause" autofocus onClick={() => onChoose("pause")}>
+        <button type="button" class="primary" data-testid="occupied-pause" data-command={pending?.cmd.type} autofocus onClick={() => onChoose("pause")}>
           {t("web.give.pause_and_give", { name: names, who: pending?.who ?? "" })}
         </button>
-        <button type="button" data-testid="occupied-second-mic" disabled={full} onClick={() => onChoose("second_mic")}>
+        <button type="button" data-testid="occupied-second-mic" data-command={pending?.cmd.type} disabled={full} onClick={() => onChoose("second_mic")}>
           {full ? t("web.give.mics_full", { limit: s.rules.max_open_mics }) : t("web.give.second_mic")}
         </button>
         <button type="button" onClick={onCancel}>
@@ -79,6 +81,13 @@ function OccupiedDialog({ s, pending, onChoose, onCancel }: { s: Sitting; pendin
 function TurnRow({ s, turn, conn, run, ask, give }: { s: Sitting; turn: Turn; conn: Connection; run: Run; ask: (a: Ask) => void; give: (o: Occupying) => void }) {
   const paused = turn.status === "paused";
   const name = memberName(s, turn.speaker);
+  const may = useMay();
+  const extend = (minutes: number) =>
+    may("floor.extend") && (
+      <button type="button" data-testid={`extend-${minutes}`} data-command="floor.extend" onClick={() => run({ type: "floor.extend", turn: turn.id, seconds: minutes * 60 })}>
+        {t("web.turn.extend", { minutes })}
+      </button>
+    );
   return (
     <li class={`turn${paused ? " turn-paused" : " turn-speaking"}`} data-testid="turn" data-status={turn.status}>
       <div>
@@ -92,24 +101,24 @@ function TurnRow({ s, turn, conn, run, ask, give }: { s: Sitting; turn: Turn; co
       </div>
       <Countdown turn={turn} conn={conn} />
       <div class="row">
-        {paused ? (
-          <button type="button" class="primary" data-testid="resume-turn" onClick={() => give({ cmd: { type: "floor.resume", turn: turn.id }, who: name, interrupts: false })}>
-            {t("web.turn.resume_name", { name })}
-          </button>
-        ) : (
-          <button type="button" data-testid="pause-turn" onClick={() => run({ type: "floor.pause", turn: turn.id })}>
-            {t("web.turn.pause")}
+        {paused
+          ? may("floor.resume") && (
+              <button type="button" class="primary" data-testid="resume-turn" data-command="floor.resume" onClick={() => give({ cmd: { type: "floor.resume", turn: turn.id }, who: name, interrupts: false })}>
+                {t("web.turn.resume_name", { name })}
+              </button>
+            )
+          : may("floor.pause") && (
+              <button type="button" data-testid="pause-turn" data-command="floor.pause" onClick={() => run({ type: "floor.pause", turn: turn.id })}>
+                {t("web.turn.pause")}
+              </button>
+            )}
+        {extend(1)}
+        {extend(3)}
+        {may("floor.end", turn.speaker) && (
+          <button type="button" class="danger" data-testid="end-turn" data-command="floor.end" data-about={turn.speaker} onClick={() => ask(endTurnAsk(s, turn))}>
+            {t("web.turn.end")}
           </button>
         )}
-        <button type="button" onClick={() => run({ type: "floor.extend", turn: turn.id, seconds: 60 })}>
-          {t("web.turn.extend", { minutes: 1 })}
-        </button>
-        <button type="button" onClick={() => run({ type: "floor.extend", turn: turn.id, seconds: 180 })}>
-          {t("web.turn.extend", { minutes: 3 })}
-        </button>
-        <button type="button" class="danger" data-testid="end-turn" onClick={() => ask(endTurnAsk(s, turn))}>
-          {t("web.turn.end")}
-        </button>
       </div>
     </li>
   );
@@ -133,6 +142,7 @@ function GiveFloor({ s, run, give, rooms, remote }: { s: Sitting; run: Run; give
   const kinds = DIRECT_KINDS.filter((k) => k !== "question" || round);
   const limit = minutes.trim() ? Math.round(Number(minutes) * 60) : null;
   const badLimit = limit !== null && !(limit > 0 && limit <= MAX_LIMIT_MIN * 60);
+  const may = useMay();
   /** Beside a member's name: on a video link now, or their presence unless in the hall. */
   const presence = (id: string): string => {
     if (remote.has(id)) return ` (${t("web.give.remote")})`;
@@ -220,15 +230,17 @@ function GiveFloor({ s, run, give, rooms, remote }: { s: Sitting; run: Run; give
           </p>
         )}
         <div class="row">
-          <button type="submit" class="primary" data-testid="give-submit" disabled={!who || badLimit || s.phase !== "in_session"}>
+          <button type="submit" class="primary" data-testid="give-submit" data-command="floor.grant" disabled={!who || badLimit}>
             {t("web.floor.grant")}
           </button>
-          <button type="button" class="ghost" data-testid="guest-new" aria-expanded={adding} onClick={() => setAdding(!adding)}>
-            {t("web.give.add_guest")}
-          </button>
+          {may("roster.add_guest") && (
+            <button type="button" class="ghost" data-testid="guest-new" data-command="roster.add_guest" aria-expanded={adding} onClick={() => setAdding(!adding)}>
+              {t("web.give.add_guest")}
+            </button>
+          )}
         </div>
       </form>
-      {adding && (
+      {adding && may("roster.add_guest") && (
         <form
           class="stack add-guest"
           data-testid="add-guest"
@@ -252,7 +264,7 @@ function GiveFloor({ s, run, give, rooms, remote }: { s: Sitting; run: Run; give
             {t("web.give.guest_affiliation")}
             <input data-testid="guest-affiliation" maxLength={200} value={guestOf} onInput={(e) => setGuestOf(e.currentTarget.value)} />
           </label>
-          <button type="submit" data-testid="guest-add" disabled={!guestName.trim()}>
+          <button type="submit" data-testid="guest-add" data-command="roster.add_guest" disabled={!guestName.trim()}>
             {t("web.give.guest_save")}
           </button>
         </form>
@@ -265,23 +277,29 @@ function Rounds({ s, run, give }: { s: Sitting; run: Run; give: (o: Occupying) =
   const round = Object.values(s.rounds).find((r) => !r.answered);
   const [who, setWho] = useState("");
   const people = [...Object.values(s.guests), ...s.council.members];
-  if (s.phase !== "in_session") return null;
+  const may = useMay();
+  if (!(round ? may("floor.round_answer") || may("floor.round_close") : may("floor.round_open"))) return null;
   return (
     <div class="rounds">
       <h3>{t("web.round.title")}</h3>
       {round ? (
         <div class="row">
           <span>{t("web.round.open_for", { name: memberName(s, round.respondent), questions: round.questions.length })}</span>
-          <button
-            type="button"
-            data-testid="round-answer"
-            onClick={() => give({ cmd: { type: "floor.round_answer", round: round.id }, who: memberName(s, round.respondent), interrupts: false })}
-          >
-            {t("web.round.answer")}
-          </button>
-          <button type="button" data-testid="round-close" onClick={() => run({ type: "floor.round_close", round: round.id })}>
-            {t("web.round.close")}
-          </button>
+          {may("floor.round_answer") && (
+            <button
+              type="button"
+              data-testid="round-answer"
+              data-command="floor.round_answer"
+              onClick={() => give({ cmd: { type: "floor.round_answer", round: round.id }, who: memberName(s, round.respondent), interrupts: false })}
+            >
+              {t("web.round.answer")}
+            </button>
+          )}
+          {may("floor.round_close") && (
+            <button type="button" data-testid="round-close" data-command="floor.round_close" onClick={() => run({ type: "floor.round_close", round: round.id })}>
+              {t("web.round.close")}
+            </button>
+          )}
         </div>
       ) : (
         <form
@@ -302,7 +320,7 @@ function Rounds({ s, run, give }: { s: Sitting; run: Run; give: (o: Occupying) =
               ))}
             </select>
           </label>
-          <button type="submit" data-testid="round-open" disabled={!who}>
+          <button type="submit" data-testid="round-open" data-command="floor.round_open" disabled={!who}>
             {t("web.round.open")}
           </button>
         </form>
@@ -340,7 +358,7 @@ export function Floor({ s, conn, run, ask, give, remote, media }: { s: Sitting; 
   // The speaking turns first, then those paused and waiting to resume.
   const ordered = [...turns.filter((x) => x.status === "speaking"), ...turns.filter((x) => x.status === "paused")];
   const queue = itemQueue(s);
-  const inSession = s.phase === "in_session";
+  const may = useMay();
   const rooms = new Set((media.status?.endpoints ?? []).filter((e) => e.kind === "room" && e.room).map((e) => e.room!));
   const giveRef = useRef(give);
   giveRef.current = give;
@@ -350,19 +368,21 @@ export function Floor({ s, conn, run, ask, give, remote, media }: { s: Sitting; 
       n: () => {
         const x = st();
         const first = x ? itemQueue(x)[0] : undefined;
-        if (x && first) giveRef.current({ cmd: { type: "floor.next" }, who: memberName(x, first.member), interrupts: first.kind === "point_of_order" });
+        if (x && first && mayOf(conn.live)("floor.next")) giveRef.current({ cmd: { type: "floor.next" }, who: memberName(x, first.member), interrupts: first.kind === "point_of_order" });
       },
       e: () => {
         const x = st();
         const turn = x && floorTurn(x);
-        if (x && turn) ask(endTurnAsk(x, turn));
+        if (x && turn && mayOf(conn.live)("floor.end", turn.speaker)) ask(endTurnAsk(x, turn));
       },
       p: () => {
         const x = st();
         const turn = x && floorTurn(x);
         if (!x || !turn) return;
-        if (turn.status === "speaking") run({ type: "floor.pause", turn: turn.id });
-        else giveRef.current({ cmd: { type: "floor.resume", turn: turn.id }, who: memberName(x, turn.speaker), interrupts: false });
+        const may = mayOf(conn.live);
+        if (turn.status === "speaking") {
+          if (may("floor.pause")) run({ type: "floor.pause", turn: turn.id });
+        } else if (may("floor.resume")) giveRef.current({ cmd: { type: "floor.resume", turn: turn.id }, who: memberName(x, turn.speaker), interrupts: false });
       },
     };
   }, [conn]);
@@ -379,16 +399,19 @@ export function Floor({ s, conn, run, ask, give, remote, media }: { s: Sitting; 
       </ul>
       <div class="row">
         <h3 class="grow">{t("web.floor.queue", { count: queue.length })}</h3>
-        <button
-          type="button"
-          class="primary"
-          data-testid="next-speaker"
-          aria-keyshortcuts="N"
-          disabled={!inSession || !queue.length}
-          onClick={() => queue[0] && give({ cmd: { type: "floor.next" }, who: memberName(s, queue[0].member), interrupts: queue[0].kind === "point_of_order" })}
-        >
-          {t("web.floor.next")} <kbd>N</kbd>
-        </button>
+        {may("floor.next") && (
+          <button
+            type="button"
+            class="primary"
+            data-testid="next-speaker"
+            data-command="floor.next"
+            aria-keyshortcuts="N"
+            disabled={!queue.length}
+            onClick={() => queue[0] && give({ cmd: { type: "floor.next" }, who: memberName(s, queue[0].member), interrupts: queue[0].kind === "point_of_order" })}
+          >
+            {t("web.floor.next")} <kbd>N</kbd>
+          </button>
+        )}
       </div>
       <ol class="queue" data-testid="queue">
         {queue.map((r) => (
@@ -402,29 +425,40 @@ export function Floor({ s, conn, run, ask, give, remote, media }: { s: Sitting; 
               )}
             </span>
             <span class="queue-actions">
-              <button
-                type="button"
-                data-testid="grant"
-                disabled={!inSession}
-                onClick={() => give({ cmd: { type: "floor.grant", request: r.id }, who: memberName(s, r.member), interrupts: r.kind === "point_of_order" })}
-              >
-                {t("web.floor.grant")}
-              </button>
-              <button
-                type="button"
-                class="ghost"
-                data-testid="withdraw"
-                aria-label={t("web.floor.withdraw_for", { name: memberName(s, r.member) })}
-                onClick={() => run({ type: "floor.withdraw", request: r.id })}
-              >
-                {t("web.floor.withdraw")}
-              </button>
+              {may("floor.grant") && (
+                <button
+                  type="button"
+                  data-testid="grant"
+                  data-command="floor.grant"
+                  onClick={() => give({ cmd: { type: "floor.grant", request: r.id }, who: memberName(s, r.member), interrupts: r.kind === "point_of_order" })}
+                >
+                  {t("web.floor.grant")}
+                </button>
+              )}
+              {may("floor.withdraw", r.member) && (
+                <button
+                  type="button"
+                  class="ghost"
+                  data-testid="withdraw"
+                  data-command="floor.withdraw"
+                  data-about={r.member}
+                  aria-label={t("web.floor.withdraw_for", { name: memberName(s, r.member) })}
+                  onClick={() => run({ type: "floor.withdraw", request: r.id })}
+                >
+                  {t("web.floor.withdraw")}
+                </button>
+              )}
             </span>
           </li>
         ))}
       </ol>
-      {inSession && <GiveFloor s={s} run={run} give={give} rooms={rooms} remote={remote} />}
+      {may("floor.grant") && <GiveFloor s={s} run={run} give={give} rooms={rooms} remote={remote} />}
       <Rounds s={s} run={run} give={give} />
+      {!may.ever("floor.grant") && (
+        <p class="muted" data-testid="floor-presiding-only">
+          {t("web.permits.floor_presiding")}
+        </p>
+      )}
     </section>
   );
 }

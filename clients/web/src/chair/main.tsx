@@ -1,6 +1,7 @@
 import { useMemo, useState } from "preact/hooks";
 import type { Connection, LiveState } from "../lib/connection";
 import { optionName, t, useLang } from "../lib/i18n";
+import { MayContext, mayOf, useMay } from "../lib/permits";
 import { isPresent, latestVote, memberName, openVote } from "../lib/reducer";
 import type { Command, Sitting, Vote } from "../lib/types";
 import { Ballot } from "../ui/ballot";
@@ -23,23 +24,30 @@ import { ChairVideo, remoteMembers, useChairMedia } from "./video";
 
 type Run = (cmd: Command) => void;
 
-function Lifecycle({ s, run, ask }: { s: Sitting; run: Run; ask: (a: Ask) => void }) {
-  const b = (key: string, cmd: Command, cls = "") => (
-    <button type="button" class={cls} data-testid={cmd.type} onClick={() => run(cmd)}>
-      {t(key)}
-    </button>
-  );
+/** The sitting's phase buttons: each shown in the phase the table permits it in, to
+ * whoever presides (the phase a button leads from is the table's, not the console's). */
+function Lifecycle({ run, ask }: { run: Run; ask: (a: Ask) => void }) {
+  const may = useMay();
+  const b = (key: string, cmd: Command, cls = "") =>
+    may(cmd.type) && (
+      <button type="button" class={cls} data-testid={cmd.type} data-command={cmd.type} onClick={() => run(cmd)}>
+        {t(key)}
+      </button>
+    );
+  const steps = ["sitting.open", "sitting.start", "sitting.suspend", "sitting.resume", "sitting.close"];
+  if (!steps.some((x) => may(x))) return null;
   return (
     <div class="row lifecycle" role="group" aria-label={t("web.sitting.lifecycle")}>
-      {s.phase === "scheduled" && b("web.sitting.open", { type: "sitting.open" }, "primary")}
-      {s.phase === "opened" && b("web.sitting.start", { type: "sitting.start" }, "primary")}
-      {s.phase === "in_session" && b("web.sitting.suspend", { type: "sitting.suspend" })}
-      {s.phase === "suspended" && b("web.sitting.resume", { type: "sitting.resume" }, "primary")}
-      {s.phase !== "scheduled" && s.phase !== "closed" && (
+      {b("web.sitting.open", { type: "sitting.open" }, "primary")}
+      {b("web.sitting.start", { type: "sitting.start" }, "primary")}
+      {b("web.sitting.suspend", { type: "sitting.suspend" })}
+      {b("web.sitting.resume", { type: "sitting.resume" }, "primary")}
+      {may("sitting.close") && (
         <button
           type="button"
           class="danger"
           data-testid="sitting.close"
+          data-command="sitting.close"
           onClick={() => ask({ title: t("web.sitting.close_confirm"), body: t("web.sitting.close_body"), confirm: t("web.sitting.close"), cmd: { type: "sitting.close" } })}
         >
           {t("web.sitting.close")}
@@ -55,6 +63,7 @@ function OpenVotePanel({ s, vote, live, conn, ask }: { s: Sitting; vote: Vote; l
   const voted = new Set(view?.voted ?? vote.voted);
   const counts = view?.counts ?? (vote.form === "open" ? vote.counts : null);
   const notVoted = s.council.members.filter((m) => isPresent(s, m.id) && !voted.has(m.id));
+  const may = useMay();
   return (
     <div class="stack" aria-live="polite">
       <p class="vote-title">
@@ -75,22 +84,38 @@ function OpenVotePanel({ s, vote, live, conn, ask }: { s: Sitting; vote: Vote; l
           <p data-testid="not-voted">{notVoted.map((m) => m.name).join(", ")}</p>
         </details>
       )}
-      <div class="row">
-        <button type="button" class="primary" data-testid="close-vote" onClick={() => ask(closeVoteAsk(vote))}>
-          {t("web.vote.close")} <kbd>V</kbd>
-        </button>
-        <button
-          type="button"
-          class="danger"
-          onClick={() => ask({ title: t("web.vote.cancel_confirm"), confirm: t("web.vote.cancel"), cmd: { type: "vote.cancel", vote: vote.id } })}
-        >
-          {t("web.vote.cancel")}
-        </button>
-      </div>
-      <div class="chair-ballot">
-        <h3>{t("web.vote.chair_ballot")}</h3>
-        {live.member && <Ballot s={s} conn={conn} me={live.member} vote={vote} />}
-      </div>
+      {(may("vote.close") || may("vote.cancel")) && (
+        <div class="row">
+          {may("vote.close") && (
+            <button type="button" class="primary" data-testid="close-vote" data-command="vote.close" onClick={() => ask(closeVoteAsk(vote))}>
+              {t("web.vote.close")} <kbd>V</kbd>
+            </button>
+          )}
+          {may("vote.cancel") && (
+            <button
+              type="button"
+              class="danger"
+              data-testid="cancel-vote"
+              data-command="vote.cancel"
+              onClick={() => ask({ title: t("web.vote.cancel_confirm"), confirm: t("web.vote.cancel"), cmd: { type: "vote.cancel", vote: vote.id } })}
+            >
+              {t("web.vote.cancel")}
+            </button>
+          )}
+        </div>
+      )}
+      {live.member && (
+        <div class="chair-ballot">
+          <h3>{t("web.vote.chair_ballot")}</h3>
+          {may("vote.cast") ? (
+            <Ballot s={s} conn={conn} me={live.member} vote={vote} />
+          ) : (
+            <p class="muted" data-testid="cast-not-now">
+              {t("web.permits.cast_in_session")}
+            </p>
+          )}
+        </div>
+      )}
     </div>
   );
 }
@@ -105,10 +130,10 @@ const closeVoteAsk = (vote: Vote): Ask => ({
 function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn: Connection; run: Run; ask: (a: Ask) => void }) {
   const vote = latestVote(s);
   const open = openVote(s);
-  // Votes, elections and polls are opened by whoever presides (chamber/permissions.py):
-  // the secretary's console shows them, without the set-up the core would refuse.
-  const roles = live.member ? (s.roster[live.member]?.roles ?? []) : [];
-  const presides = roles.includes("chair") || roles.includes("vice_chair");
+  // Votes, elections and polls are opened by whoever presides, in session (the hub's
+  // table): the secretary's console shows them, without the set-up the core would refuse.
+  const may = useMay();
+  const opens = ["vote.open", "election.open", "confidence.open"];
   return (
     <section class="card" aria-labelledby="c-vote" data-testid="c-vote">
       <h2 id="c-vote">{t("web.vote.title")}</h2>
@@ -134,15 +159,19 @@ function Votes({ s, live, conn, run, ask }: { s: Sitting; live: LiveState; conn:
                   </ul>
                 </details>
               )}
-              {s.phase === "in_session" && presides && (
-                <button type="button" data-testid="revote" onClick={() => ask(revoteAsk(vote))}>
+              {may("vote.revote") && (
+                <button type="button" data-testid="revote" data-command="vote.revote" onClick={() => ask(revoteAsk(vote))}>
                   {t("web.vote.revote")}
                 </button>
               )}
             </div>
           )}
-          {presides ? (
+          {opens.some((x) => may(x)) ? (
             <BallotSetup s={s} figures={live.figures} run={run} ask={ask} />
+          ) : opens.some((x) => may.ever(x)) ? (
+            <p class="muted" data-testid="setup-in-session-only">
+              {t("web.permits.vote_in_session")}
+            </p>
           ) : (
             <p class="muted" data-testid="setup-presiding-only">
               {t("web.setup.presiding_only")}
@@ -158,8 +187,8 @@ function Documents({ s, run }: { s: Sitting; run: Run }) {
   const docs = Object.values(s.documents);
   const p = s.presentation;
   const shown = p ? s.documents[p.doc] : undefined;
+  const may = useMay();
   if (!docs.length) return null;
-  const live = s.phase !== "scheduled" && s.phase !== "closed";
   return (
     <section class="card" aria-labelledby="c-docs">
       <h2 id="c-docs">{t("web.doc.title")}</h2>
@@ -169,25 +198,33 @@ function Documents({ s, run }: { s: Sitting; run: Run }) {
             <span class="grow">
               {d.title} <span class="muted">({t("web.doc.pages", { pages: d.pages })})</span>
             </span>
-            <button type="button" disabled={!live} data-testid="present-doc" onClick={() => run({ type: "doc.present", doc: d.hash, page: 1 })}>
-              {t("web.doc.present")}
-            </button>
+            {may("doc.present") && (
+              <button type="button" data-testid="present-doc" data-command="doc.present" onClick={() => run({ type: "doc.present", doc: d.hash, page: 1 })}>
+                {t("web.doc.present")}
+              </button>
+            )}
           </li>
         ))}
       </ul>
       {p && shown && (
         <div class="stack">
           <div class="row">
-            <button type="button" disabled={p.page <= 1} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page - 1 })}>
-              {t("web.doc.prev")}
-            </button>
+            {may("doc.present") && (
+              <button type="button" data-testid="doc-prev" data-command="doc.present" disabled={p.page <= 1} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page - 1 })}>
+                {t("web.doc.prev")}
+              </button>
+            )}
             <span data-testid="presented-page">{t("web.doc.presenting", { page: p.page })}</span>
-            <button type="button" data-testid="doc-next" disabled={p.page >= shown.pages} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page + 1 })}>
-              {t("web.doc.next")}
-            </button>
-            <button type="button" onClick={() => run({ type: "doc.stop" })}>
-              {t("web.doc.stop")}
-            </button>
+            {may("doc.present") && (
+              <button type="button" data-testid="doc-next" data-command="doc.present" disabled={p.page >= shown.pages} onClick={() => run({ type: "doc.present", doc: p.doc, page: p.page + 1 })}>
+                {t("web.doc.next")}
+              </button>
+            )}
+            {may("doc.stop") && (
+              <button type="button" data-testid="doc-stop" data-command="doc.stop" onClick={() => run({ type: "doc.stop" })}>
+                {t("web.doc.stop")}
+              </button>
+            )}
           </div>
           <DocViewer doc={shown} page={p.page} width={420} />
         </div>
@@ -197,13 +234,17 @@ function Documents({ s, run }: { s: Sitting; run: Run }) {
 }
 
 function Help({ onClose }: { onClose: () => void }) {
-  const keys: [string, string][] = [
-    ["N", "web.keys.next"],
-    ["E", "web.keys.end"],
-    ["P", "web.keys.pause"],
-    ["V", "web.keys.close_vote"],
-    ["?", "web.keys.help"],
-  ];
+  const may = useMay();
+  // Only the keys whose command this console may issue (chair/floor.tsx acts on them).
+  const keys = (
+    [
+      ["N", "web.keys.next", "floor.next"],
+      ["E", "web.keys.end", "floor.end"],
+      ["P", "web.keys.pause", "floor.pause"],
+      ["V", "web.keys.close_vote", "vote.close"],
+      ["?", "web.keys.help", null],
+    ] as [string, string, string | null][]
+  ).filter(([, , type]) => type === null || may.ever(type, type === "floor.end")); // E: the speaker's turn
   return (
     <Confirm
       open
@@ -245,7 +286,7 @@ function ChairLive({ conn }: { conn: Connection }) {
       v: () => {
         const x = st();
         const v = x && openVote(x);
-        if (v) setAsking(closeVoteAsk(v));
+        if (v && mayOf(conn.live)("vote.close")) setAsking(closeVoteAsk(v));
       },
       "?": () => setHelp(true),
     };
@@ -260,7 +301,7 @@ function ChairLive({ conn }: { conn: Connection }) {
     );
   const item = s.agenda.find((i) => i.id === s.current_item);
   return (
-    <>
+    <MayContext.Provider value={mayOf(live)}>
       <Header s={s} title={t("web.console.chair")}>
         <RecordLinks sitting={s.id} />
         <button type="button" onClick={() => setHelp(true)} aria-keyshortcuts="?">
@@ -274,7 +315,7 @@ function ChairLive({ conn }: { conn: Connection }) {
           <span class="c-item" data-testid="current-item">
             {item ? item.title : t("web.agenda.none")}
           </span>
-          <Lifecycle s={s} run={run} ask={setAsking} />
+          <Lifecycle run={run} ask={setAsking} />
         </div>
         <div class="chair-grid">
           <div class="col">
@@ -306,7 +347,7 @@ function ChairLive({ conn }: { conn: Connection }) {
       />
       {help && <Help onClose={() => setHelp(false)} />}
       <Notices conn={conn} live={live} />
-    </>
+    </MayContext.Provider>
   );
 }
 

@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Connection } from "../lib/connection";
 import { t, useLang } from "../lib/i18n";
 import type { MediaLink, MediaState } from "../lib/media";
+import { useMay } from "../lib/permits";
 import { activeTurns, itemQueue, memberName } from "../lib/reducer";
 import type { Command, MediaEndpoint, Sitting } from "../lib/types";
 import type { Occupying } from "./floor";
@@ -31,13 +32,14 @@ export function remoteMembers(state: MediaState): Set<string> {
  * roster as a guest under the room's id): a speaker there need not queue. */
 function GrantButton({ s, e, name, give }: { s: Sitting; e: MediaEndpoint; name: string; give: (o: Occupying) => void }) {
   const speaker = e.member ?? e.room;
-  if (!speaker || s.phase !== "in_session" || activeTurns(s).some((x) => x.speaker === speaker)) return null;
+  const may = useMay();
+  if (!speaker || !may("floor.grant") || activeTurns(s).some((x) => x.speaker === speaker)) return null;
   const label = t(e.kind === "room" ? "video.chair.grant_room" : "video.chair.grant");
   // Their own request first, when they queued one (it then leaves the queue).
   const request = itemQueue(s).find((r) => r.member === speaker);
   const cmd: Command = request ? { type: "floor.grant", request: request.id } : { type: "floor.grant", speaker, kind: "contribution" };
   return (
-    <button type="button" class="primary" aria-label={`${label}: ${name}`} data-testid="tile-grant" onClick={() => give({ cmd, who: name, interrupts: false })}>
+    <button type="button" class="primary" aria-label={`${label}: ${name}`} data-testid="tile-grant" data-command="floor.grant" onClick={() => give({ cmd, who: name, interrupts: false })}>
       {label}
     </button>
   );

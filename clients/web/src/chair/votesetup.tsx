@@ -1,6 +1,7 @@
 /** Setting up a vote: start from a rule preset, change what the sitting needs. */
 import { useState } from "preact/hooks";
 import { optionName, t, thresholdWords } from "../lib/i18n";
+import { useMay } from "../lib/permits";
 import type { Base, Command, Comparison, Figures, Need, Sitting, Threshold, Vote, VoteForm, VotePreset } from "../lib/types";
 
 type Run = (cmd: Command) => void;
@@ -95,7 +96,7 @@ export function VoteSetup({ s, figures, run, ask }: { s: Sitting; figures: Figur
   // The preset says whether opening out of reach is refused or only warned of.
   const refused = unreachable !== null && (setup?.presets[presetId]?.refuses ?? true);
   const tooFew = v.options.length < 2;
-  const inSession = s.phase === "in_session";
+  const may = useMay();
   const cmd = openCommand(motion, preset, v);
   const edited = Object.keys(cmd).some((k) => !["type", "motion", "preset"].includes(k));
   const fractions = uniq(choices.map((n) => `${n.threshold.num}/${n.threshold.den}`));
@@ -270,7 +271,7 @@ export function VoteSetup({ s, figures, run, ask }: { s: Sitting; figures: Figur
           </button>
         </div>
       )}
-      <button type="submit" class="primary" data-testid="open-vote" disabled={!inSession || !motion || refused || tooFew || !setup}>
+      <button type="submit" class="primary" data-testid="open-vote" data-command="vote.open" disabled={!may("vote.open") || !motion || refused || tooFew || !setup}>
         {t("web.vote.open")}
       </button>
     </form>

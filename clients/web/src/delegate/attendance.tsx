@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import type { Connection } from "../lib/connection";
 import { t } from "../lib/i18n";
+import { useMay } from "../lib/permits";
 import { isPresent } from "../lib/reducer";
 import type { Sitting } from "../lib/types";
 
@@ -11,7 +12,7 @@ const REASONS = ["work", "ill", "family"];
 export function MyAttendance({ s, conn, me }: { s: Sitting; conn: Connection; me: string }) {
   const presence = s.attendance[me] ?? "absent";
   const present = isPresent(s, me);
-  const closed = s.phase === "closed";
+  const may = useMay();
   const reasonNow = s.excuses?.[me] ?? "";
   const [excusing, setExcusing] = useState(false);
   const [reason, setReason] = useState("");
@@ -31,32 +32,35 @@ export function MyAttendance({ s, conn, me }: { s: Sitting; conn: Connection; me
           </span>
         )}
       </p>
-      {!closed && !excusing && (
+      {!excusing && (may("attendance.check_in") || may("attendance.join_remote") || may("attendance.excuse")) && (
         <div class="d-att-actions">
-          {presence !== "in_hall" && (
-            <button type="button" class="primary huge" data-testid="check-in" onClick={() => conn.run({ type: "attendance.check_in" })}>
+          {may("attendance.check_in") && presence !== "in_hall" && (
+            <button type="button" class="primary huge" data-testid="check-in" data-command="attendance.check_in" onClick={() => conn.run({ type: "attendance.check_in" })}>
               {t("web.attendance.check_in")}
             </button>
           )}
-          {presence !== "in_hall" && presence !== "remote" && (
-            <button type="button" class="big" data-testid="join-remote" onClick={() => conn.run({ type: "attendance.join_remote" })}>
+          {may("attendance.join_remote") && presence !== "in_hall" && presence !== "remote" && (
+            <button type="button" class="big" data-testid="join-remote" data-command="attendance.join_remote" onClick={() => conn.run({ type: "attendance.join_remote" })}>
               {t("web.dl.join_remote")}
             </button>
           )}
-          <button
-            type="button"
-            class="big"
-            data-testid="excuse-open"
-            onClick={() => {
-              setReason(reasonNow);
-              setExcusing(true);
-            }}
-          >
-            {presence === "excused" ? t("web.dl.change_reason") : t("web.dl.excuse")}
-          </button>
+          {may("attendance.excuse") && (
+            <button
+              type="button"
+              class="big"
+              data-testid="excuse-open"
+              data-command="attendance.excuse"
+              onClick={() => {
+                setReason(reasonNow);
+                setExcusing(true);
+              }}
+            >
+              {presence === "excused" ? t("web.dl.change_reason") : t("web.dl.excuse")}
+            </button>
+          )}
         </div>
       )}
-      {!closed && excusing && (
+      {may("attendance.excuse") && excusing && (
         <form
           class="stack d-excuse"
           onSubmit={(e) => {
@@ -75,7 +79,7 @@ export function MyAttendance({ s, conn, me }: { s: Sitting; conn: Connection; me
           </datalist>
           <p class="muted">{t("web.dl.excuse_hint")}</p>
           <div class="row">
-            <button type="submit" class="primary big" data-testid="my-excuse-send" disabled={!reason.trim()}>
+            <button type="submit" class="primary big" data-testid="my-excuse-send" data-command="attendance.excuse" disabled={!reason.trim()}>
               {t("web.dl.excuse_send")}
             </button>
             <button type="button" class="big" onClick={() => setExcusing(false)}>

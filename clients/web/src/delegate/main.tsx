@@ -1,5 +1,6 @@
 import type { Connection, LiveState } from "../lib/connection";
 import { optionName, t, useLang } from "../lib/i18n";
+import { MayContext, mayOf, useMay } from "../lib/permits";
 import { activeTurns, isPresent, itemQueue, latestVote, memberName } from "../lib/reducer";
 import type { Sitting, TurnKind } from "../lib/types";
 import { boot } from "../ui/boot";
@@ -22,7 +23,8 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
   const queue = itemQueue(s);
   const myRequests = queue.map((r, i) => ({ r, place: i + 1 })).filter((x) => x.r.member === me);
   const round = Object.values(s.rounds).find((r) => !r.answered && r.item === s.current_item);
-  const canRequest = s.phase === "in_session" && isPresent(s, me);
+  const may = useMay();
+  const canRequest = may("floor.request") && isPresent(s, me);
   return (
     <section class="card d-floor" aria-labelledby="d-floor">
       <h2 id="d-floor">{t("web.floor.title")}</h2>
@@ -30,9 +32,11 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
         <div class="d-speaking" data-testid="my-turn" data-status={turn.status} key={turn.id} aria-live="polite">
           <p class="d-big">{t(turn.status === "paused" ? "web.floor.you_paused" : "web.floor.you_speak", { kind: t(`turn.${turn.kind}`) })}</p>
           <Countdown turn={turn} conn={conn} big />
-          <button type="button" class="big" onClick={() => conn.run({ type: "floor.end", turn: turn.id })}>
-            {t("web.floor.finish")}
-          </button>
+          {may("floor.end") && (
+            <button type="button" class="big" data-testid="finish-turn" data-command="floor.end" onClick={() => conn.run({ type: "floor.end", turn: turn.id })}>
+              {t("web.floor.finish")}
+            </button>
+          )}
         </div>
       ))}
       {others.map((turn) => (
@@ -45,9 +49,11 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
           {myRequests.map(({ r, place }) => (
             <li key={r.id} data-testid="my-request">
               <span>{t("web.floor.your_place", { kind: t(`turn.${r.kind}`), place, total: queue.length })}</span>
-              <button type="button" class="big" onClick={() => conn.run({ type: "floor.withdraw", request: r.id })}>
-                {t("web.floor.withdraw")}
-              </button>
+              {may("floor.withdraw") && (
+                <button type="button" class="big" data-testid="my-withdraw" data-command="floor.withdraw" onClick={() => conn.run({ type: "floor.withdraw", request: r.id })}>
+                  {t("web.floor.withdraw")}
+                </button>
+              )}
             </li>
           ))}
         </ul>
@@ -59,6 +65,7 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
               type="button"
               class="big"
               data-testid={`request-${k}`}
+              data-command="floor.request"
               disabled={myRequests.some((x) => x.r.kind === k)}
               onClick={() => conn.run({ type: "floor.request", kind: k })}
             >
@@ -67,7 +74,7 @@ function FloorPanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string 
           ))}
         </div>
       ) : (
-        <p class="muted">{s.phase !== "in_session" ? t("web.floor.not_in_session") : t("web.vote.check_in_first")}</p>
+        <p class="muted">{!may("floor.request") ? t("web.floor.not_in_session") : t("web.vote.check_in_first")}</p>
       )}
     </section>
   );
@@ -77,26 +84,33 @@ function VotePanel({ s, conn, me }: { s: Sitting; conn: Connection; me: string }
   const vote = latestVote(s);
   if (!vote) return null;
   const own = conn.live.ballots[vote.id] ?? vote.ballots[me];
+  const may = useMay();
+  const mine = own && (
+    <p data-testid="my-ballot-after">
+      {t("web.vote.your_ballot")}{" "}
+      <strong>{vote.questions.map((q) => (vote.questions.length > 1 ? `${q.label}: ` : "") + optionName(own[q.id] ?? "")).join(", ")}</strong>
+    </p>
+  );
   return (
     <section class={`card d-vote ${vote.status}`} aria-labelledby="d-vote" data-testid="d-vote">
       <h2 id="d-vote">
         {t(`kind.${vote.kind}`)} · {t(`form.${vote.form}`)} {vote.status === "open" && <VoteClock vote={vote} conn={conn} />}
       </h2>
       <p class="d-vote-title">{vote.title}</p>
-      {vote.status === "open" ? (
+      {vote.status === "open" && may("vote.cast") ? (
         <>
           <Ballot key={vote.id} s={s} conn={conn} me={me} vote={vote} />
           <Results vote={vote} figures={conn.live.figures?.vote ?? null} />
         </>
       ) : (
         <>
-          <Results vote={vote} figures={conn.live.figures?.vote ?? null} />
-          {own && (
-            <p data-testid="my-ballot-after">
-              {t("web.vote.your_ballot")}{" "}
-              <strong>{vote.questions.map((q) => (vote.questions.length > 1 ? `${q.label}: ` : "") + optionName(own[q.id] ?? "")).join(", ")}</strong>
+          {vote.status === "open" && (
+            <p class="muted" data-testid="cast-not-now">
+              {t("web.permits.cast_in_session")}
             </p>
           )}
+          <Results vote={vote} figures={conn.live.figures?.vote ?? null} />
+          {mine}
         </>
       )}
     </section>
@@ -127,7 +141,7 @@ function DelegateLive({ conn, me }: { conn: Connection; me: string }) {
     );
   const item = s.agenda.find((i) => i.id === s.current_item);
   return (
-    <>
+    <MayContext.Provider value={mayOf(live)}>
       <Header s={s} title={t("web.console.delegate")} />
       <LinkBanner live={live} />
       <main class="delegate" data-seq={s.seq}>
@@ -149,7 +163,7 @@ function DelegateLive({ conn, me }: { conn: Connection; me: string }) {
       </main>
       <Notices conn={conn} live={live} />
       <FloorNotices conn={conn} />
-    </>
+    </MayContext.Provider>
   );
 }
 

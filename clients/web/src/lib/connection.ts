@@ -5,7 +5,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { applyEvents } from "./reducer";
 import { errorText, lang } from "./i18n";
-import type { Audience, Command, Figures, LoginInfo, Role, ServerFrame, Sitting, VoteView } from "./types";
+import type { Audience, Command, Figures, LoginInfo, Permits, Role, ServerFrame, Sitting, VoteView } from "./types";
 
 const MSGPACK = "nghitruong.v1.msgpack";
 const JSON_PROTO = "nghitruong.v1.json";
@@ -145,6 +145,8 @@ export interface LiveState {
   audience: Audience | null;
   member: string | null;
   role: Role | null;
+  /** What this connection may issue, from the welcome (lib/permits.ts reads it). */
+  permits: Permits | null;
   pending: number;
   /** Own ballots from acks: vote id → answers (also for secret votes, this device only). */
   ballots: Record<string, Record<string, string>>;
@@ -179,6 +181,7 @@ export class Connection {
     audience: null,
     member: null,
     role: null,
+    permits: null,
     pending: 0,
     ballots: {},
     notices: [],
@@ -404,6 +407,7 @@ export class Connection {
           audience: f.audience,
           member: f.member,
           role: f.role,
+          permits: f.permits ?? null,
         };
         if (f.snapshot) {
           this.seq = f.seq;

@@ -263,6 +263,14 @@ export interface EventItem {
 // Commands (chamber/commands.py), tagged by `type`. Only the shape is checked here.
 export type Command = { type: string; [field: string]: unknown };
 
+/** What a connection may issue (the welcome's `permits`, chamber/permissions.py): each
+ * command type with the phases it may be issued in ("none": no sitting yet), and the
+ * commands about a member's own business it may also issue about another member. */
+export interface Permits {
+  commands: Record<string, string[]>;
+  others: string[];
+}
+
 export interface VoteView {
   vote: string;
   ballots: number;
@@ -328,7 +336,7 @@ export interface Figures {
 
 // Server → client frames.
 export type ServerFrame =
-  | { t: "welcome"; sitting: string; audience: Audience; member: string | null; role: Role | null; seq: number; snapshot: Sitting | null; server_time: number; lang: string }
+  | { t: "welcome"; sitting: string; audience: Audience; member: string | null; role: Role | null; seq: number; snapshot: Sitting | null; server_time: number; lang: string; permits: Permits }
   | { t: "events"; from: number; to: number; events: EventItem[] }
   | { t: "view"; seq: number; vote: VoteView | null; present: number; figures: Figures | null }
   | { t: "ack"; id: string; seq: [number, number] | null; ballot: Record<string, string> | null }

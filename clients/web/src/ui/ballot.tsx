@@ -59,7 +59,7 @@ function MotionBallot({ s, conn, me, vote }: Props) {
           </ul>
         )}
         {vote.allow_change && vote.form === "open" && (
-          <button type="button" class="big" onClick={() => setChanging(true)}>
+          <button type="button" class="big" data-testid="change-ballot" data-command="vote.cast" onClick={() => setChanging(true)}>
             {t("web.vote.change")}
           </button>
         )}
@@ -81,7 +81,7 @@ function MotionBallot({ s, conn, me, vote }: Props) {
           ))}
         </ul>
         <div class="row">
-          <button type="button" class="primary huge" data-testid="confirm-ballot" onClick={submit}>
+          <button type="button" class="primary huge" data-testid="confirm-ballot" data-command="vote.cast" onClick={submit}>
             {t("web.vote.confirm")}
           </button>
           <button type="button" class="huge" onClick={() => setConfirming(false)}>
@@ -99,6 +99,7 @@ function MotionBallot({ s, conn, me, vote }: Props) {
           type="button"
           class={`huge opt opt-${o}`}
           data-testid={`vote-${o}`}
+          data-command="vote.cast"
           onClick={() => {
             setDraft({ [q]: o });
             setConfirming(true);

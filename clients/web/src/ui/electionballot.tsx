@@ -161,7 +161,7 @@ export function ElectionBallot({ s, conn, me, vote }: { s: Sitting; conn: Connec
         </p>
         <Summary vote={vote} answers={answers} />
         <div class="row">
-          <button type="button" class="primary huge" data-testid="confirm-ballot" onClick={submit}>
+          <button type="button" class="primary huge" data-testid="confirm-ballot" data-command="vote.cast" onClick={submit}>
             {t("web.vote.confirm")}
           </button>
           <button type="button" class="huge" data-testid="ballot-back" onClick={() => setConfirming(false)}>
@@ -179,7 +179,7 @@ export function ElectionBallot({ s, conn, me, vote }: { s: Sitting; conn: Connec
         </p>
       )}
       {vote.kind === "election" ? <ElectionLines vote={vote} chosen={chosen} setChosen={setChosen} /> : <ConfidenceLines vote={vote} draft={draft} setDraft={setDraft} />}
-      <button type="button" class="primary huge" data-testid="review-ballot" disabled={!ready} onClick={() => setConfirming(true)}>
+      <button type="button" class="primary huge" data-testid="review-ballot" data-command="vote.cast" disabled={!ready} onClick={() => setConfirming(true)}>
         {t("web.vote.review")}
       </button>
     </div>
