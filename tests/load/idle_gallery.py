@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,12 +43,14 @@ from tests.load.vote_storm import (  # noqa: E402
 from tests.server.conftest import free_port  # noqa: E402
 
 
-def hold(kind: str, screens: int, delegates: int, settle_s: float, pinning: bool = True) -> dict[str, Any]:
+def hold(
+    kind: str, screens: int, delegates: int, settle_s: float, pinning: bool = True
+) -> dict[str, Any]:
     """N idle screens on one server of `kind` (hub, socketio, bare): its RSS growth."""
     data = Path(tempfile.mkdtemp(prefix="idle-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    tokens, op = seed(data, delegates)
+    _tokens, op = seed(data, delegates)
     server = subprocess.Popen(
         server_command(kind, port, data),
         cwd=ROOT,
@@ -102,6 +105,7 @@ def hold(kind: str, screens: int, delegates: int, settle_s: float, pinning: bool
         gen.stop()
         server.kill()
         server.wait()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 ROWS = [
@@ -118,8 +122,11 @@ ROWS = [
 
 def report(columns: dict[str, dict[str, Any]]) -> str:
     names = list(columns)
-    lines = [f"{'':42}" + "".join(f"{n:>10}" for n in names)
-             + "".join(f"{n + '/hub':>14}" for n in names[1:])]
+    lines = [
+        f"{'':42}"
+        + "".join(f"{n:>10}" for n in names)
+        + "".join(f"{n + '/hub':>14}" for n in names[1:])
+    ]
     for label, key in ROWS:
         values = [columns[n][key] for n in names]
         cells = "".join(f"{v:10.1f}" if isinstance(v, float) else f"{v:>10}" for v in values)
@@ -136,7 +143,6 @@ def main() -> int:
     parser.add_argument("--peers", default="bare,socketio", help="comma-separated, or empty")
     args = parser.parse_args()
     limit = raise_fd_limit(args.screens + 4096)
-    import websockets.sync.client  # noqa: F401
 
     columns: dict[str, dict[str, Any]] = {}
     for kind in ["hub", *filter(None, args.peers.split(","))]:

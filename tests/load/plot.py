@@ -15,7 +15,6 @@ def latency_plot(columns: dict[str, dict[str, Any]], out: Path) -> Path:
 
     matplotlib.use("Agg")  # no display: a file only
     import matplotlib.pyplot as plt
-
     import numpy as np
 
     fig, (cdf, hist) = plt.subplots(1, 2, figsize=(12, 4.5))

@@ -105,7 +105,6 @@ def main() -> int:
     del args.delegates, args.screens
     args.profile = None
     raise_fd_limit(2 * max(ss) + max(ds) + 1024)
-    import websockets.sync.client  # noqa: F401
 
     cells: dict[tuple[int, int], dict[str, Any]] = {}
     for d in ds:

@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ import httpx
 import msgspec
 import psutil
 import websockets
+import websockets.sync.client
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -196,7 +198,10 @@ def storm(
     env.update(item.split("=", 1) for item in extra_env or [])  # type: ignore[misc]
     server = subprocess.Popen(
         server_command(kind, port, data),
-        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     proc = psutil.Process(server.pid)
     pinning = getattr(args, "pin", True)
@@ -311,6 +316,7 @@ def storm(
         gen.stop()
         server.kill()
         server.wait()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def sync_command(ws: Any, cmd: dict[str, Any]) -> float:
@@ -403,9 +409,7 @@ def main() -> int:
     parser.add_argument("--delegates", type=int, default=500)
     parser.add_argument("--screens", type=int, default=2000)
     parser.add_argument("--no-bare", action="store_true", help="skip the bare baseline")
-    parser.add_argument(
-        "--no-socketio", action="store_true", help="skip the python-socketio peer"
-    )
+    parser.add_argument("--no-socketio", action="store_true", help="skip the python-socketio peer")
     parser.add_argument(
         "--no-plot", action="store_true", help="no artifacts/vote-storm-latency.png"
     )
