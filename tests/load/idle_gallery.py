@@ -44,7 +44,12 @@ from tests.server.conftest import free_port  # noqa: E402
 
 
 def hold(
-    kind: str, screens: int, delegates: int, settle_s: float, pinning: bool = True
+    kind: str,
+    screens: int,
+    delegates: int,
+    settle_s: float,
+    pinning: bool = True,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """N idle screens on one server of `kind` (hub, socketio, bare): its RSS growth."""
     data = Path(tempfile.mkdtemp(prefix="idle-"))
@@ -54,7 +59,7 @@ def hold(
     server = subprocess.Popen(
         server_command(kind, port, data),
         cwd=ROOT,
-        env=os.environ.copy(),
+        env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -141,20 +146,34 @@ def main() -> int:
     parser.add_argument("--delegates", type=int, default=500, help="the council's size")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds before RSS is read")
     parser.add_argument("--peers", default="bare,socketio", help="comma-separated, or empty")
+    parser.add_argument(
+        "--hub-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable for the hub only; then the hub is also held without",
+    )
     args = parser.parse_args()
     limit = raise_fd_limit(args.screens + 4096)
 
     columns: dict[str, dict[str, Any]] = {}
-    for kind in ["hub", *filter(None, args.peers.split(","))]:
+    hub_env = dict(item.split("=", 1) for item in args.hub_env)
+    runs: list[tuple[str, str, dict[str, str] | None]] = [("hub", "hub", None)]
+    if hub_env:
+        runs.append(("hub+env", "hub", hub_env))
+    runs += [(k, k, None) for k in filter(None, args.peers.split(","))]
+    for name, kind, env in runs:
         try:
-            columns[kind] = hold(kind, args.screens, args.delegates, args.settle)
+            columns[name] = hold(kind, args.screens, args.delegates, args.settle, env=env)
         except GeneratorError as err:
-            print(f"{kind}: did not hold {args.screens} connections ({str(err)[:200]})")
+            print(f"{name}: did not hold {args.screens} connections ({str(err)[:200]})")
     print(
         f"idle gallery: {args.screens} screens on one node (a {args.delegates}-member council's"
         f" sitting for the hub), ulimit -n {limit}; bare = websockets, socketio ="
         " python-socketio under uvicorn"
     )
+    if hub_env:
+        print(f"hub+env: the hub with {' '.join(args.hub_env)}")
     if "hub" in columns:
         print(report(columns))
     Path("artifacts").mkdir(exist_ok=True)
