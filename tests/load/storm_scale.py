@@ -4,7 +4,9 @@ watch. Each cell is `tests/load/vote_storm.py`'s storm against this checkout's h
 peers), pinned as there. Printed as tables of ack p99, the final tally after the last
 ack, the result after the close, server CPU and the generator's CPU; a cell whose
 generator passed 80 % of its core is marked INVALID (`!`), one that did not complete
-(the generator or the hub gave up, or the screens did not all see the tally) `–`.
+(the generator or the hub gave up, or the screens did not all see the tally) `–`, with
+the reason below the tables. (1,000 delegates do not fit one council: the registry holds
+at most 500 members per council, so that row says so rather than guess.)
 Written to artifacts/bench-storm-scale.json.
 
     python tests/load/storm_scale.py [--delegates 100,500,1000] [--screens 500,2000,5000]
@@ -22,6 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from server.registry import Conflict  # noqa: E402
 from tests.load.generator import GENERATOR_LIMIT_PCT, GeneratorError  # noqa: E402
 from tests.load.vote_storm import CLIENT_CORES, SERVER_CORES, storm  # noqa: E402
 
@@ -48,8 +51,9 @@ def cell(args: argparse.Namespace, delegates: int, screens: int) -> dict[str, An
     run = argparse.Namespace(**vars(args), delegates=delegates, screens=screens)
     try:
         result = storm(run)
-    except (GeneratorError, OSError, RuntimeError) as err:
-        return {"delegates": delegates, "screens": screens, "error": str(err)[:200]}
+    except (GeneratorError, OSError, RuntimeError, Conflict) as err:
+        # Conflict: the registry's bound (a council of at most MEMBERS_MAX members).
+        return {"delegates": delegates, "screens": screens, "error": f"{err!r}"[:200]}
     result.pop("ack_ms", None)
     fits = (
         result["screens_with_final_tally"] == screens
@@ -74,7 +78,8 @@ def render(cells: dict[tuple[int, int], dict[str, Any]], ds: list[int], ss: list
                 if "error" in c or not c.get("fits", False) or value is None:
                     text = "–"
                 else:
-                    text = f"{value:.1f}" + ("" if c["valid"] else "!")
+                    digits = 2 if key == "cpu_s" else 1
+                    text = f"{value:.{digits}f}" + ("" if c["valid"] else "!")
                 row += f"{text:>12}"
             lines.append(row)
         lines.append("")
