@@ -54,7 +54,8 @@ test: system-deps $(VENV)/.stamp web lint $(LOADGEN)/node_modules/.stamp
 	$(BIN)/pytest -q -p no:cacheprovider --timeout=300 \
 		--cov=chamber --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
 
-# The vote storm runs last: its summary line ends the output.
+# The vote storm runs last: its summary line ends the output (it also writes
+# artifacts/vote-storm-latency.png: hub, python-socketio peer and bare websockets).
 bench: $(VENV)/.stamp $(VENV)/.bench-stamp web $(LOADGEN)/node_modules/.stamp
 	$(BIN)/python tests/load/bench_core.py
 	$(BIN)/python tests/load/bench_minutes.py
@@ -67,6 +68,9 @@ bench: $(VENV)/.stamp $(VENV)/.bench-stamp web $(LOADGEN)/node_modules/.stamp
 	$(BIN)/python tests/load/probe_hardening.py
 	$(BIN)/python tests/load/media_fanout.py --receivers 50
 	$(BIN)/python tests/load/media_fanout.py --receivers 100
+	$(BIN)/python tests/load/storm_scale.py
+	$(BIN)/python tests/load/idle_gallery.py
+	$(BIN)/python tests/load/restart_resync.py
 	$(BIN)/python tests/load/vote_storm.py
 
 clean:

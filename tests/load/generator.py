@@ -44,8 +44,9 @@ class NodeGenerator:
     """One storm's clients: start() connects them, go() runs the ballots, screens() waits
     for the screens' last sightings."""
 
-    def __init__(self, cores: list[int]) -> None:
+    def __init__(self, cores: list[int], script: Path = STORM) -> None:
         self.cores = cores
+        self.script = script
         self.proc: subprocess.Popen[bytes] | None = None
         self.ps: psutil.Process | None = None
         self._buffer = b""
@@ -61,7 +62,7 @@ class NodeGenerator:
             json.dump(config, f)
         cores = self.cores
         self.proc = subprocess.Popen(
-            [node, str(STORM), f.name],
+            [node, str(self.script), f.name],
             cwd=NODE_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -87,6 +88,15 @@ class NodeGenerator:
 
     def screens(self, timeout: float = 120) -> dict[str, Any]:
         return self._expect("screens", timeout)
+
+    def send(self, message: dict[str, Any]) -> None:
+        """One command line to the generator (another script's: e.g. resync.mjs)."""
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(message) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def expect(self, key: str, timeout: float = 120) -> dict[str, Any]:
+        return self._expect(key, timeout)
 
     def cpu_pct(self) -> float:
         """The generator's CPU since go(), in % of one core (psutil's view of it)."""

@@ -9,12 +9,16 @@ figure, and a run where it passed 80 % of its core is marked INVALID.
 Reported: ballot ack latency p50/p99 at the client and (from /metrics) at the hub; the
 time from the last ack until every screen shows the final tally, and from the chair's
 close until every screen shows the result; server CPU and RSS per connection; one
-command's ack latency at rest. The same clients then run against a bare `websockets`
-broadcast server (tests/load/bare_broadcast.py) that sends every ballot to every screen;
-both are printed with their ratio, and written to artifacts/bench-vote-storm.json. The
-last line sums the hub up.
+command's ack latency at rest. The same clients then run against two peers in the same
+run: what a Python team would build instead (tests/load/socketio_peer.py: python-socketio
+under uvicorn, a room broadcast of the tally per ballot) and a bare `websockets`
+broadcast server (tests/load/bare_broadcast.py) that sends every ballot to every screen.
+All three are printed side by side with their ratios to the hub, written to
+artifacts/bench-vote-storm.json, and their ack latency distributions plotted to
+artifacts/vote-storm-latency.png. The last line sums the hub up.
 
     python tests/load/vote_storm.py [--delegates 500] [--screens 2000] [--no-bare]
+        [--no-socketio] [--no-plot]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,6 +41,7 @@ import httpx
 import msgspec
 import psutil
 import websockets
+import websockets.sync.client
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -120,13 +126,27 @@ def core_busy(before: list[Any], after: list[Any], cores: list[int]) -> float:
     return 100 * busy / total if total else 0.0
 
 
-def wait_listening(ws_url: str) -> None:
+def wait_listening(ws_url: str, sio: bool = False) -> None:
+    protocols = None if sio else [PROTO]
     for _ in range(200):
         try:
-            with websockets.sync.client.connect(ws_url, subprotocols=[PROTO]):  # type: ignore[attr-defined]
+            with websockets.sync.client.connect(ws_url, subprotocols=protocols):  # type: ignore[attr-defined]
                 return
         except Exception:
             time.sleep(0.05)
+
+
+# The peers of the hub in the same run: their server command and websocket path.
+KINDS = ("hub", "socketio", "bare")
+SIO_PATH = "/socket.io/?EIO=4&transport=websocket"
+
+
+def server_command(kind: str, port: int, data: Path) -> list[str]:
+    if kind == "bare":
+        return [sys.executable, str(ROOT / "tests/load/bare_broadcast.py"), str(port)]
+    if kind == "socketio":
+        return [sys.executable, str(ROOT / "tests/load/socketio_peer.py"), str(port)]
+    return [sys.executable, "-m", "server.cli", "serve", "--data", str(data), "--port", str(port)]
 
 
 def create_sitting(url: str, op: str) -> str:
@@ -163,37 +183,48 @@ def open_vote(chair: Any, url: str, sitting: str, token: str) -> str:
 
 
 def storm(
-    args: argparse.Namespace, bare: bool, root: Path = ROOT, extra_env: list[str] | None = None
+    args: argparse.Namespace,
+    kind: str = "hub",
+    root: Path = ROOT,
+    extra_env: list[str] | None = None,
 ) -> dict[str, Any]:
-    """One storm against the hub of the checkout at ``root`` (or the bare server)."""
+    """One storm against the hub of the checkout at ``root``, or a peer (`KINDS`)."""
+    bare, sio = kind == "bare", kind == "socketio"
     data = Path(tempfile.mkdtemp(prefix="storm-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     tokens, op = seed(data, args.delegates)
     env = {**os.environ, "NGHITRUONG_COMMANDS_PER_S": "1000", "NGHITRUONG_FRAMES_PER_S": "2000"}
     env.update(item.split("=", 1) for item in extra_env or [])  # type: ignore[misc]
-    cmd = (
-        [sys.executable, str(ROOT / "tests/load/bare_broadcast.py"), str(port)]
-        if bare
-        else [sys.executable, "-m", "server.cli", "serve", "--data", str(data), "--port", str(port)]
-    )
     server = subprocess.Popen(
-        cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        server_command(kind, port, data),
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     proc = psutil.Process(server.pid)
-    gen = NodeGenerator(CLIENT_CORES)
-    ws_url = url.replace("http", "ws") + "/ws"
+    pinning = getattr(args, "pin", True)
+    gen = NodeGenerator(CLIENT_CORES if pinning else CORES)
+    ws_url = url.replace("http", "ws") + (SIO_PATH if sio else "/ws")
     stack = contextlib.ExitStack()
     try:
-        wait_listening(ws_url)
-        sitting = "bench" if bare else create_sitting(url, op)
-        at_rest_ms = at_rest(ws_url, sitting, tokens[0], bare)
-        # At rest the server had the whole machine, as deployed; for the storm it is pinned.
-        pin(SERVER_CORES, server.pid)
-        prioritise(server.pid, args.nice)
-        for thread in proc.threads():  # the journal's writer thread too
-            pin(SERVER_CORES, thread.id)
-        pin(CLIENT_CORES)
+        wait_listening(ws_url, sio)
+        sitting = "bench" if bare or sio else create_sitting(url, op)
+        rest_n = getattr(args, "at_rest_n", 200)
+        at_rest_ms = (
+            sio_at_rest(ws_url, tokens[0], rest_n)
+            if sio
+            else at_rest(ws_url, sitting, tokens[0], bare, rest_n)
+        )
+        # At rest the server had the whole machine, as deployed; for the storm it is pinned
+        # (not in the smoke tests: `pin=False` leaves the test's process where it was).
+        if pinning:
+            pin(SERVER_CORES, server.pid)
+            prioritise(server.pid, args.nice)
+            for thread in proc.threads():  # the journal's writer thread too
+                pin(SERVER_CORES, thread.id)
+            pin(CLIENT_CORES)
         rss_before = proc.memory_info().rss
         ready = gen.start(
             {
@@ -203,7 +234,8 @@ def storm(
                 "screens": args.screens,
                 "need": args.delegates,
                 "bare": bare,
-                "check_in": not bare,
+                "sio": sio,
+                "check_in": kind == "hub",
                 "spread_ms": 1000,
                 "watch_s": 30,
             },
@@ -211,18 +243,21 @@ def storm(
         )
         connections = ready["connections"]
         rss_after = proc.memory_info().rss
-        vote, chair = "bare", None
-        if not bare:
+        vote, chair = kind, None
+        if kind == "hub":
             chair = stack.enter_context(
                 websockets.sync.client.connect(ws_url, subprotocols=[PROTO])  # type: ignore[attr-defined]
             )
             vote = open_vote(chair, url, sitting, tokens[0])
-        hist0 = {} if bare else scrape(url)
+        hist0 = scrape(url) if kind == "hub" else {}
         cpu0 = proc.cpu_times()
         core0 = psutil.cpu_times(percpu=True)
         started = time.time()
-        prioritise(gen.pid, args.nice)
-        profile = Profile(server.pid, Path(args.profile)) if args.profile and not bare else None
+        if pinning:
+            prioritise(gen.pid, args.nice)
+        profile = (
+            Profile(server.pid, Path(args.profile)) if args.profile and kind == "hub" else None
+        )
         storm_out = gen.go(vote, timeout=DEADLINE_S)
         acks = [(s / 1000, a / 1000) for s, a in storm_out["acks"]]
         closing = 0.0
@@ -245,6 +280,7 @@ def storm(
         lat = [(a - s) * 1000 for s, a in acks]
         server_cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
         result: dict[str, Any] = {
+            "kind": kind,
             "delegates": args.delegates,
             "screens": len(finals),
             "ack_p50_ms": pct(lat, 50),
@@ -266,7 +302,7 @@ def storm(
             "frames_to_screens": seen["screens"]["frames"],
             "bytes_to_screens": seen["screens"]["bytes"],
         }
-        if not bare:
+        if kind == "hub":
             result.update(hub_figures(hist0, scrape(url)))
             got = [c / 1000 for c in closed if c is not None]
             result["screens_with_result"] = len(got)
@@ -280,6 +316,7 @@ def storm(
         gen.stop()
         server.kill()
         server.wait()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def sync_command(ws: Any, cmd: dict[str, Any]) -> float:
@@ -292,6 +329,23 @@ def sync_command(ws: Any, cmd: dict[str, Any]) -> float:
             if frame["t"] == "error":
                 raise RuntimeError(frame)
             return time.perf_counter() - sent
+
+
+def sio_at_rest(ws_url: str, token: str, n: int = 200) -> float:
+    """The Socket.IO peer's one ballot at a time, acknowledged before the next (Engine.IO
+    4 text frames over the websocket transport, as the generator speaks them)."""
+    times = []
+    with websockets.sync.client.connect(ws_url) as ws:  # type: ignore[attr-defined]
+        assert str(ws.recv(timeout=30)).startswith("0")
+        ws.send("40" + json.dumps({"token": token}))
+        assert str(ws.recv(timeout=30)).startswith("40")
+        for i in range(n):
+            sent = time.perf_counter()
+            ws.send(f'42{i}["ballot",{{"choice":"approve"}}]')
+            while not str(ws.recv(timeout=30)).startswith(f"43{i}["):
+                pass
+            times.append((time.perf_counter() - sent) * 1000)
+    return statistics.median(times)
 
 
 def at_rest(ws_url: str, sitting: str, token: str, bare: bool, n: int = 200) -> float:
@@ -335,16 +389,16 @@ def table(columns: dict[str, dict[str, Any]]) -> None:
     """The figures side by side, with each column's ratio to the first."""
     names = list(columns)
     head = "".join(f"{n:>10}" for n in names)
-    ratios = "".join(f"{n + '/' + names[0]:>12}" for n in names[1:])
+    ratios = "".join(f"{n + '/' + names[0]:>14}" for n in names[1:])
     print(f"{'':50}{head}{ratios}")
     for label, key in ROWS:
         values = [columns[n].get(key) for n in names]
         cells = "".join(_cell(v) for v in values)
         base = values[0]
         rel = "".join(
-            f"{v / base:12.2f}"
+            f"{v / base:14.2f}"
             if isinstance(v, int | float) and isinstance(base, int | float) and base
-            else f"{'':12}"
+            else f"{'':14}"
             for v in values[1:]
         )
         print(f"{label:50}{cells}{rel}")
@@ -355,6 +409,10 @@ def main() -> int:
     parser.add_argument("--delegates", type=int, default=500)
     parser.add_argument("--screens", type=int, default=2000)
     parser.add_argument("--no-bare", action="store_true", help="skip the bare baseline")
+    parser.add_argument("--no-socketio", action="store_true", help="skip the python-socketio peer")
+    parser.add_argument(
+        "--no-plot", action="store_true", help="no artifacts/vote-storm-latency.png"
+    )
     parser.add_argument(
         "--nice",
         type=int,
@@ -378,14 +436,19 @@ def main() -> int:
 
     columns: dict[str, dict[str, Any]] = {}
     if args.before:  # measured first, then this checkout: the same machine, minutes apart
-        columns["before"] = storm(args, bare=False, root=Path(args.before).resolve())
-    columns["hub"] = storm(args, bare=False, extra_env=args.hub_env)
-    if not args.no_bare:
+        columns["before"] = storm(args, root=Path(args.before).resolve())
+    columns["hub"] = storm(args, extra_env=args.hub_env)
+    peers = [k for k, skip in (("socketio", args.no_socketio), ("bare", args.no_bare)) if not skip]
+    for kind in peers:
         try:
-            columns["bare"] = storm(args, bare=True)
-        except GeneratorError as err:  # the bare server can take minutes on a busy machine
-            print(f"bare: no figures ({err})")
+            columns[kind] = storm(args, kind)
+        except GeneratorError as err:  # the peers can take minutes on a busy machine
+            print(f"{kind}: no figures ({err})")
     hub = columns["hub"]
+    print(
+        "peers: socketio = python-socketio (AsyncServer, ASGI) under uvicorn, a room broadcast"
+        " of the tally per ballot; bare = websockets, every ballot to every screen"
+    )
     print(
         f"vote storm: {args.delegates} delegates within 1 s, {args.screens} gallery screens;"
         f" server pinned to core(s) {SERVER_CORES}, generator (Node.js, ws) to {CLIENT_CORES};"
@@ -415,7 +478,18 @@ def main() -> int:
     )
     Path("artifacts").mkdir(exist_ok=True)
     Path("artifacts/bench-vote-storm.json").write_text(json.dumps(columns, indent=2))
-    valid = all(c["generator_storm_cpu_pct"] <= GENERATOR_LIMIT_PCT for c in columns.values())
+    if not args.no_plot:
+        from tests.load.plot import latency_plot
+
+        png = latency_plot(columns, Path("artifacts/vote-storm-latency.png"))
+        print(f"ack latency distributions: {png}")
+    # The line sums up the hub: its validity is the hub's (and `--before`'s) generator's;
+    # a peer's own verdict is printed above with its figures.
+    valid = all(
+        columns[n]["generator_storm_cpu_pct"] <= GENERATOR_LIMIT_PCT
+        for n in ("before", "hub")
+        if n in columns
+    )
     print(
         f"vote storm: ack p99 {hub['ack_p99_ms']:.0f} ms,"
         f" tally +{_ms(hub['final_tally_after_last_ack_ms'])} ms,"

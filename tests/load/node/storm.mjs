@@ -11,9 +11,18 @@
 //   -> {"acks": [[sent, acked], ...], "cpu": ...}    epoch milliseconds
 //   -> {"screens": {"finals": [...], "closed": [...], ...}, "cpu": ...}
 //
-// CONFIG: {url, sitting, tokens, screens, need, bare, check_in, spread_ms, watch_s,
+// CONFIG: {url, sitting, tokens, screens, need, bare, sio, check_in, spread_ms, watch_s,
 //          connect_parallel, urls}. With `urls` (several hub nodes), client i of each
 // kind connects to urls[i % urls.length]: delegates and screens spread evenly.
+//
+// With `sio` the clients speak Socket.IO 5 over Engine.IO 4's websocket transport to the
+// peer (tests/load/socketio_peer.py; `url` ends in /socket.io/?EIO=4&transport=websocket),
+// text frames by hand: `0{...}` open, `40{auth}` connect, `42N["ballot",{...}]` an
+// emit with ack id N, `43N[[n,...]]` its ack, `42["tally",[n,...]]` the room broadcast, `2` a
+// ping answered `3`. A screen reads the tally's number, nothing else.
+//
+// With no tokens and no `need` the generator only holds its screens connected (idle
+// gallery connections) until stdin closes or says {"go": ...}.
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -52,17 +61,49 @@ function ballots(buf) {
 
 const URLS = cfg.urls ?? [cfg.url];
 
+const SIO = !!cfg.sio;
+
 function open(token, i) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(URLS[i % URLS.length], PROTO, {
+    const ws = new WebSocket(URLS[i % URLS.length], SIO ? [] : PROTO, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
       handshakeTimeout: 60_000,
     });
-    ws.once("open", () => ws.send(encode({ t: "hello", sitting: cfg.sitting, token })));
-    ws.once("message", () => resolve(ws)); // the welcome
     ws.once("error", reject);
+    if (!SIO) {
+      ws.once("open", () => ws.send(encode({ t: "hello", sitting: cfg.sitting, token })));
+      ws.once("message", () => resolve(ws)); // the welcome
+      return;
+    }
+    // Engine.IO open ("0{sid,...}"), then the namespace's connect ("40{sid}").
+    const step = (buf) => {
+      if (buf[0] === 0x30) ws.send("40" + JSON.stringify(token === null ? {} : { token }));
+      else if (buf[0] === 0x34 && buf[1] === 0x30) {
+        ws.off("message", step);
+        ws.on("message", (b) => b.length === 1 && b[0] === 0x32 && ws.send("3")); // ping
+        resolve(ws);
+      } else if (buf[0] === 0x34 && buf[1] === 0x34) reject(new Error(buf.toString()));
+    };
+    ws.on("message", step);
   });
+}
+
+// Socket.IO: the ack id of a `43N[...]` frame, or -1.
+function sioAck(buf) {
+  if (buf[0] !== 0x34 || buf[1] !== 0x33) return -1;
+  let n = 0;
+  for (let i = 2; i < buf.length && buf[i] >= 0x30 && buf[i] <= 0x39; i++) n = n * 10 + buf[i] - 0x30;
+  return n;
+}
+
+// Socket.IO: the ballots cast, first in `42["tally",[n,approve,reject,abstain]]`, or -1.
+const TALLY = Buffer.from('42["tally",[');
+function sioTally(buf) {
+  if (buf.length <= TALLY.length || buf.compare(TALLY, 0, TALLY.length, 0, TALLY.length) !== 0) return -1;
+  let n = 0;
+  for (let i = TALLY.length; i < buf.length && buf[i] >= 0x30 && buf[i] <= 0x39; i++) n = n * 10 + buf[i] - 0x30;
+  return n;
 }
 
 async function openAll(tokens) {
@@ -123,13 +164,23 @@ async function main() {
   let cid = 0;
   const command = (ws, cmd) =>
     new Promise((resolve) => {
-      const id = `g${++cid}`;
+      const id = SIO ? ++cid : `g${++cid}`;
       const sent = now();
       waiters.set(id, (acked, ok) => resolve([sent, acked, ok]));
-      ws.send(encode({ t: "cmd", id, cmd }));
+      if (SIO) ws.send(`42${id}["ballot",${JSON.stringify({ choice: cmd.choice })}]`);
+      else ws.send(encode({ t: "cmd", id, cmd }));
     });
   for (const ws of delegates) {
     ws.on("message", (buf) => {
+      if (SIO) {
+        const id = sioAck(buf);
+        const done = id >= 0 && waiters.get(id);
+        if (done) {
+          waiters.delete(id);
+          done(now(), true);
+        }
+        return;
+      }
       const k = kind(buf);
       if (k !== "ack" && k !== "error") return;
       const at = now();
@@ -152,7 +203,7 @@ async function main() {
   let allSeen = () => {};
   const seen = new Promise((resolve) => (allSeen = resolve));
   const settle = (i) => {
-    if (cfg.bare ? finals[i] !== null : closed[i] !== null) {
+    if (cfg.bare || SIO ? finals[i] !== null : closed[i] !== null) {
       if (--watching === 0) allSeen();
     }
   };
@@ -161,6 +212,13 @@ async function main() {
     ws.on("message", (buf) => {
       frames++;
       bytes += buf.length;
+      if (SIO) {
+        if (finals[i] === null && sioTally(buf) >= cfg.need) {
+          finals[i] = now();
+          settle(i);
+        }
+        return;
+      }
       if (cfg.bare) {
         if (++count === cfg.need) {
           finals[i] = now();
