@@ -13,15 +13,20 @@ class Bucket:
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate, self.capacity, self.clock = rate, 2 * rate, clock
         self.tokens, self.at = self.capacity, clock()
-        self.refusals = 0  # in a row: only an unbroken flood closes a connection
+        # Refused since the bucket was last whole: only a pause long enough to refill it
+        # forgives them, so a sender that keeps above the rate is a flood even though a
+        # frame of its gets through now and then (a loaded hub reads slower, and each
+        # read finds a token or two).
+        self.refusals = 0
 
     def take(self) -> bool:
         now = self.clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
         self.at = now
+        if self.tokens >= self.capacity:
+            self.refusals = 0
         if self.tokens >= 1:
             self.tokens -= 1
-            self.refusals = 0
             return True
         self.refusals += 1
         return False
@@ -31,7 +36,8 @@ class Bucket:
         return self.tokens + (self.clock() - self.at) * self.rate >= self.capacity
 
     def flooding(self) -> bool:
-        """Refused for longer than a whole burst without a pause: close the connection."""
+        """Refused more than four bursts' worth with no pause that refilled the bucket:
+        close the connection."""
         return self.refusals > 4 * self.capacity
 
 
