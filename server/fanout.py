@@ -220,6 +220,11 @@ class Conn:
             if self.view is not None and not self.resync:
                 view, self.view = self.view, None
                 await self.send(view)
+                view = b""
+            # Nothing sent stays referenced while the connection waits: the last frame
+            # of a quiet screen is its welcome, a snapshot of the sitting (~95 KB each, most
+            # of a gallery connection's memory before this).
+            data = b""
 
 
 def _view_value(state: Sitting, audience: Audience) -> tuple[Any, int, Any]:
