@@ -77,3 +77,4 @@ class Keeper:
             except UnknownSitting:  # pragma: no cover - listed, so it has a log
                 continue
             log.info("sitting %s: taken over by %s", sitting, self.leases.node)
+        await self.hub.sweep()  # presence: every node's connections, the owner decides
