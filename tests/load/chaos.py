@@ -107,6 +107,7 @@ class Chaos(Storm):
         self.figures = Figures()
         self._restarting: asyncio.Future[object] | None = None
         self._spread = 0
+        self.last = 0  # the seq of the last trial's vote.closed
         super().__init__(cluster, seed)  # type: ignore[arg-type]
         self.screens = [self.watcher, *(self.client(None) for _ in range(SCREENS - 1))]
 
@@ -199,6 +200,7 @@ class Chaos(Storm):
         counts.in_flight += flying
         counts.unsent += unsent
         await self.check(vote, closed.seq[1])  # every client too: no gap, no duplicate
+        self.last = closed.seq[1]
         for screen in self.screens[1:]:  # Storm.check looks at the first one
             await screen.wait_seq(closed.seq[1], timeout=30 * SCALE)
             assert screen.violations == [], screen.violations
