@@ -5,7 +5,9 @@ while ballots are in flight. Checked: in the log as Redis holds it, every acknow
 ballot once and no other; the vote's result counts each voter once; every client of the
 killed node resumed on another node by seq; every client saw each seq once, in order; the
 clients of the surviving nodes never had to reconnect (the node taking the sitting over
-keeps its room, the third goes on following)."""
+keeps its room, the third goes on following); the six remote delegates (present by
+their connections, not checked in) were never marked left, wherever they were connected
+when the owner died."""
 
 from __future__ import annotations
 
