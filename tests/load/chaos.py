@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -68,9 +69,10 @@ class SpreadClient(RotatingClient):
         self.turn = first
         self.welcomed: list[float] = []
 
-    async def connect(self) -> None:
-        await super().connect()
-        self.welcomed.append(time.monotonic())
+    def _handle(self, frame: dict[str, Any]) -> None:
+        if frame["t"] == "welcome":  # when it arrives (connect() returns a little later)
+            self.welcomed.append(time.monotonic())
+        super()._handle(frame)
 
 
 class Nodes(Cluster):
@@ -239,7 +241,7 @@ class Chaos(Storm):
             assert seqs == sorted(set(seqs))
         for client in on_victim:  # each resumed on another node, by seq
             back = [t for t in client.welcomed if t > killed]
-            assert back and client.url != ws(victim.url), (client.url, victim.url)
+            assert back and client.url != ws(victim.url), (kind, client.url, victim.url)
             self.figures.reconnect_s.append(back[0] - killed)
             self.figures.moved += 1
 
