@@ -76,12 +76,13 @@ class SpreadClient(RotatingClient):
 
 
 class Nodes(Cluster):
-    """Redis and three nodes on it (and on one data folder, for the registry)."""
+    """Redis and three nodes on it."""
 
     def __init__(self, folder: Path, nodes: int = NODES) -> None:
         self.redis = RedisProcess(folder / "redis")
         env = {"NGHITRUONG_JOURNAL": self.redis.url, "NGHITRUONG_PRESENCE_GRACE_S": str(GRACE_S)}
-        self.nodes = [Node(folder / "data", env) for _ in range(nodes)]
+        # A data folder each: the registry and the documents are shared through Redis.
+        self.nodes = [Node(folder / f"data-{i}", env) for i in range(nodes)]
 
     def start(self) -> None:
         self.redis.start()
