@@ -64,19 +64,23 @@ async def nodes(redis_server: RedisProcess, tmp_path: Path) -> AsyncIterator[Cal
 
 @contextlib.asynccontextmanager
 async def sweeping(node: Node) -> AsyncIterator[None]:
-    """Renew the node's counts as its keeper would, without it taking any sitting."""
+    """Renew the node's counts as its keeper would, without it taking any sitting.
+    Stopped by a flag, not by cancelling: a cancel that lands inside a redis-py command
+    was seen swallowed (the loop went on, and the test hung on it)."""
+    stop = asyncio.Event()
 
     async def run() -> None:
-        while True:
+        while not stop.is_set():
             await node.hub.sweep()
-            await asyncio.sleep(0.25)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.25)
 
     task = asyncio.create_task(run())
     try:
         yield
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        stop.set()
+        await asyncio.wait_for(task, 10)
 
 
 def presence(node: Node, member: MemberId) -> Presence | None:
