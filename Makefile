@@ -64,6 +64,7 @@ bench: $(VENV)/.stamp $(VENV)/.bench-stamp web $(LOADGEN)/node_modules/.stamp
 	$(BIN)/python tests/load/registry_writes.py
 	$(BIN)/python tests/load/failover_storm.py --trials 100
 	$(BIN)/python tests/load/cluster_fanout.py
+	$(BIN)/python tests/load/chaos.py --trials 100
 	$(BIN)/python tests/load/fuzz_frames.py --runs 2000000 --seconds 60
 	$(BIN)/python tests/load/probe_hardening.py
 	$(BIN)/python tests/load/media_fanout.py --receivers 50

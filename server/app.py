@@ -25,6 +25,7 @@ from server.journal import make_journal
 from server.journal.lease import Leases
 from server.journal.redis import RedisJournal
 from server.metrics import Metrics
+from server.presence import SharedPresence
 from server.record import routes as record
 from server.registry import Registry
 from server.registry_redis import DocumentBlobs, ReplicatedRegistry
@@ -82,6 +83,8 @@ def create_app(config: Config) -> Starlette:
             Metrics(),
             claims=leases,
             relay=Relay(journal, max(3.0, 2.5 * config.lease_ms / 1000)),
+            # A dead node's connections stop counting twice the lease after its death.
+            shared=SharedPresence(journal, leases.node, 2 * config.lease_ms),
         )
         keeper = Keeper(hub, journal, leases)
     else:

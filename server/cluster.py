@@ -30,14 +30,20 @@ class Keeper:
         self.hub, self.journal, self.leases = hub, journal, leases
         self.period_s = leases.ttl_ms / 4000
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         journal.on_fenced.append(self._fenced)
 
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="cluster-keeper")
 
     async def stop(self) -> None:
         """Stop renewing and hand the leases back, so another node takes over at once."""
         if self._task is not None:
+            # Also a flag: a cancel landing inside a redis-py command was seen swallowed
+            # (tests/server/test_redis_presence.py hung on such a loop); the loop ends at
+            # its next period either way.
+            self._stopping = True
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
@@ -52,7 +58,7 @@ class Keeper:
         self.hub.spawn(self.hub.step_down(sitting))
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.period_s)
             try:
                 await self.tick()
@@ -77,3 +83,4 @@ class Keeper:
             except UnknownSitting:  # pragma: no cover - listed, so it has a log
                 continue
             log.info("sitting %s: taken over by %s", sitting, self.leases.node)
+        await self.hub.sweep()  # presence: every node's connections, the owner decides

@@ -9,6 +9,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from redis.exceptions import RedisError
+
 from chamber import AnyCommand, Record, Sitting
 from chamber import commands as c
 from chamber import events as e
@@ -17,8 +19,10 @@ from server.config import Config
 from server.fanout import Room
 from server.follower import Follower
 from server.journal import Journal
+from server.journal.base import JournalError
 from server.limits import Buckets
 from server.metrics import LagMonitor, Metrics
+from server.presence import SharedPresence
 from server.relay import Relay
 from server.sequencer import UNAVAILABLE, Guard, Outcome, Pending, Sequencer, wall_ms
 
@@ -54,9 +58,14 @@ class Hub:
         clock: Callable[[], int] = wall_ms,
         claims: Claims | None = None,
         relay: Relay | None = None,
+        shared: SharedPresence | None = None,
     ) -> None:
         self.journal, self.config, self.metrics, self.clock = journal, config, metrics, clock
         self.claims, self.relay = claims, relay
+        #: On a cluster: every node's connections per member, so the owner decides "left".
+        self.shared = shared
+        if shared is not None:
+            shared.counts = self.connections
         self.sequencers: dict[str, Sequencer] = {}
         #: Sittings another node sequences and this node serves (server/follower.py).
         self.followers: dict[str, Follower] = {}
@@ -85,17 +94,15 @@ class Hub:
         """Sequence a sitting that has a log: rebuild its state, re-arm its timers (at
         start, or when this node takes it over from one that died). NotOwner if another
         node holds it."""
-        loop = asyncio.get_running_loop()
         seq = await self.sequencer(sitting)
         assert seq.state is not None
         # Remote members were present through connections that died with the last
-        # process: each gets the grace period to come back, as after any blip.
+        # process: each gets the grace period to come back, as after any blip (on a
+        # cluster, one still connected through another node stays: the union decides).
         for member, presence in seq.state.attendance.items():
             key = (sitting, member)
             if presence is Presence.REMOTE and key not in self._presence:
-                self._leaving.setdefault(
-                    key, loop.call_later(self.config.presence_grace_s, self._left, key)
-                )
+                self._grace(key)
         return seq
 
     async def step_down(self, sitting: str) -> None:
@@ -124,6 +131,8 @@ class Hub:
 
     async def stop(self) -> None:
         self.lag.stop()
+        if self.shared is not None:
+            await self.shared.stop()
         for sitting in list(self._consumers):
             self._stop_consuming(sitting)
         for follower in self.followers.values():
@@ -405,11 +414,18 @@ class Hub:
             if state is not None:
                 asyncio.get_running_loop().call_later(0.05, self._arm, sitting, state)
 
-    # Presence of remote members follows their connections, with a grace period.
+    # Presence of remote members follows their connections, with a grace period. On a
+    # cluster the counts are every node's (server/presence.py) and the owner decides.
+
+    def connections(self, sitting: str) -> dict[MemberId, int]:
+        """This node's connections per member of the sitting."""
+        return {m: n for (s, m), n in self._presence.items() if s == sitting}
 
     async def member_connected(self, sitting: str, member: MemberId, remote: bool) -> None:
         key = (sitting, member)
         self._presence[key] = self._presence.get(key, 0) + 1
+        if self.shared is not None:
+            self.shared.changed(sitting)
         pending = self._leaving.pop(key, None)
         if pending is not None:
             pending.cancel()
@@ -424,20 +440,73 @@ class Hub:
             self._presence[key] = left
             return
         self._presence.pop(key, None)
+        if self.shared is not None:
+            self.shared.changed(sitting)
+            if sitting not in self.sequencers:
+                return  # the owner sees it at its next sweep and decides on every node's
         state = self.state(sitting)
         if state is None or state.attendance.get(member) is not Presence.REMOTE:
             return
-        loop = asyncio.get_running_loop()
-        self._leaving[key] = loop.call_later(self.config.presence_grace_s, self._left, key)
+        self._grace(key)
+
+    def _grace(self, key: tuple[str, MemberId]) -> None:
+        if key not in self._leaving:
+            loop = asyncio.get_running_loop()
+            self._leaving[key] = loop.call_later(self.config.presence_grace_s, self._left, key)
 
     def _left(self, key: tuple[str, MemberId]) -> None:
         self._leaving.pop(key, None)
         if key in self._presence:
             return
+        if self.shared is not None:
+            self._spawn(self._left_everywhere(key))
+            return
         sitting, member = key
         state = self.state(sitting)
         if state is not None and state.attendance.get(member) is Presence.REMOTE:
             self._spawn(self.submit(sitting, c.Leave(member=member), None, Role.SYSTEM, None))
+
+    async def _left_everywhere(self, key: tuple[str, MemberId]) -> None:
+        """The grace period ended: left only if no node has a connection of the member
+        now (and this node still sequences the sitting)."""
+        assert self.shared is not None
+        sitting, member = key
+        try:
+            elsewhere = await self.shared.elsewhere(sitting)
+        except (RedisError, OSError, JournalError) as err:  # the next sweep looks again
+            log.warning("sitting %s: presence unread: %r", sitting, err)
+            return
+        state = self.state(sitting)
+        if (
+            key not in self._presence
+            and not elsewhere.get(member)
+            and sitting in self.sequencers
+            and state is not None
+            and state.attendance.get(member) is Presence.REMOTE
+        ):
+            await self.submit(sitting, c.Leave(member=member), None, Role.SYSTEM, None)
+
+    async def sweep(self) -> None:
+        """On a cluster, at every keeper tick: renew this node's counts in Redis; for
+        each sitting it sequences, give the grace period to each remote member with no
+        connection on any node, and take it back from those connected somewhere."""
+        if self.shared is None:
+            return
+        await self.shared.refresh({s for s, _m in self._presence})
+        for sitting, seq in list(self.sequencers.items()):
+            if seq.state is None:
+                continue
+            elsewhere = await self.shared.elsewhere(sitting)
+            for member, presence in seq.state.attendance.items():
+                key = (sitting, member)
+                if presence is not Presence.REMOTE:
+                    continue
+                if key in self._presence or elsewhere.get(member):
+                    pending = self._leaving.pop(key, None)
+                    if pending is not None:
+                        pending.cancel()
+                else:
+                    self._grace(key)
 
     def queue_depths(self) -> tuple[int, int]:
         depths = [len(conn.frames) for room in self.rooms.values() for conn in room.conns]
