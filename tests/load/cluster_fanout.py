@@ -199,7 +199,6 @@ def spread(values: list[float]) -> dict[str, float | None]:
 
 def start(folder: Path, n: int, journal: str, opts: Options) -> tuple[Cluster, list[str], str]:
     data = folder / "data"
-    tokens, op = seed(data, opts.delegates)
     cluster = Cluster(folder)
     env = {"NGHITRUONG_COMMANDS_PER_S": "1000", "NGHITRUONG_FRAMES_PER_S": "2000"}
     if journal == "redis":
@@ -207,6 +206,8 @@ def start(folder: Path, n: int, journal: str, opts: Options) -> tuple[Cluster, l
         cluster.redis.start()
         env["NGHITRUONG_JOURNAL"] = cluster.redis.url
     try:
+        # On Redis the registry is the nodes' shared one (server/registry_redis.py).
+        tokens, op = seed(data, opts.delegates, env.get("NGHITRUONG_JOURNAL", ""))
         for _ in range(n):
             node = Node(data, env)
             node.start()

@@ -47,7 +47,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from server.auth import token_hash  # noqa: E402
-from server.registry import CouncilRow, MemberRow, Registry, SessionRow  # noqa: E402
+from server.registry import CouncilRow, MemberRow, SessionRow  # noqa: E402
+from server.registry_redis import open_registry  # noqa: E402
 from tests.load.generator import GENERATOR_LIMIT_PCT, GeneratorError, NodeGenerator, verdict  # noqa: E402
 from tests.load.hubstats import hub_figures, scrape, stage_table  # noqa: E402
 from tests.load.profiling import Profile, summary  # noqa: E402
@@ -84,10 +85,11 @@ def pin(cores: list[int], pid: int = 0) -> None:
 # The hub under test
 
 
-def seed(data: Path, delegates: int) -> tuple[list[str], str]:
+def seed(data: Path, delegates: int, journal: str = "") -> tuple[list[str], str]:
     """A council of `delegates` members with sessions (the storm measures ballots, not
-    password hashing, so sessions are written straight into the registry)."""
-    reg = Registry(data)
+    password hashing, so sessions are written straight into the registry): the data
+    folder's, or with a Redis `journal` the one the nodes share."""
+    reg, _where = open_registry(journal, data)
     reg.add_council(CouncilRow("bench", "HĐND thử tải", delegates))
     tokens = []
     far = int(time.time() * 1000) + 3600_000
