@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,6 +58,31 @@ class Node:
         await self.journal.close()
 
 
+async def start_node(
+    stack: AsyncExitStack,
+    redis_url: str,
+    name: str,
+    config: Config,
+    keep: bool = True,
+    options: Callable[[RedisJournal], dict[str, Any]] = lambda journal: {},
+) -> Node:
+    """A hub node in this process on the test's Redis (its lease 2 s), stopped with
+    ``stack``; its keeper running unless not ``keep`` (the test ticks it then);
+    ``options``: more of the hub's arguments, made with the node's journal."""
+    journal = RedisJournal(redis_url)
+    await journal.open()
+    stack.push_async_callback(journal.close)
+    leases = Leases(journal, ttl_ms=2000, node=name)
+    hub = Hub(journal, config, Metrics(), claims=leases, **options(journal))
+    await hub.start()
+    stack.push_async_callback(hub.stop)
+    keeper = Keeper(hub, journal, leases)
+    if keep:
+        await keeper.start()
+        stack.push_async_callback(keeper.stop)
+    return Node(name, journal, leases, hub, keeper)
+
+
 @pytest.fixture
 async def nodes(
     redis_server: RedisProcess, tmp_path: Path
@@ -64,17 +90,7 @@ async def nodes(
     async with AsyncExitStack() as stack:
 
         async def start(name: str) -> Node:
-            journal = RedisJournal(redis_server.url)
-            await journal.open()
-            stack.push_async_callback(journal.close)
-            leases = Leases(journal, ttl_ms=2000, node=name)
-            hub = Hub(journal, Config(data=tmp_path / name), Metrics(), claims=leases)
-            keeper = Keeper(hub, journal, leases)
-            await hub.start()
-            await keeper.start()
-            stack.push_async_callback(hub.stop)
-            stack.push_async_callback(keeper.stop)
-            return Node(name, journal, leases, hub, keeper)
+            return await start_node(stack, redis_server.url, name, Config(data=tmp_path / name))
 
         yield start
 

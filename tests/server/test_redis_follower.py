@@ -17,17 +17,18 @@ import pytest
 from chamber import Record, Sitting
 from chamber import commands as c
 from chamber.ids import APPROVE, REJECT, Role, VoteForm
-from server.cluster import Keeper
 from server.config import Config
 from server.follower import Follower
-from server.hub import Hub
-from server.journal.lease import Leases
-from server.journal.redis import RedisJournal
-from server.metrics import Metrics
 from server.relay import Relay
 from tests.chamber.play import m
 from tests.redis_process import RedisProcess
-from tests.server.test_redis_failover import SITTING, Node, schedule_and_open_a_vote, until
+from tests.server.test_redis_failover import (
+    SITTING,
+    Node,
+    schedule_and_open_a_vote,
+    start_node,
+    until,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -39,24 +40,14 @@ async def nodes(
     async with AsyncExitStack() as stack:
 
         async def start(name: str, timeout_s: float = 3.0, keep: bool = True) -> Node:
-            journal = RedisJournal(redis_server.url)
-            await journal.open()
-            stack.push_async_callback(journal.close)
-            leases = Leases(journal, ttl_ms=2000, node=name)
-            hub = Hub(
-                journal,
+            return await start_node(
+                stack,
+                redis_server.url,
+                name,
                 Config(data=tmp_path / name),
-                Metrics(),
-                claims=leases,
-                relay=Relay(journal, timeout_s),
+                keep,
+                lambda journal: {"relay": Relay(journal, timeout_s)},
             )
-            await hub.start()
-            stack.push_async_callback(hub.stop)
-            keeper = Keeper(hub, journal, leases)
-            if keep:  # else the test ticks it
-                await keeper.start()
-                stack.push_async_callback(keeper.stop)
-            return Node(name, journal, leases, hub, keeper)
 
         yield start
 

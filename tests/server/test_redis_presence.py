@@ -16,18 +16,19 @@ from pathlib import Path
 import pytest
 
 from chamber.ids import MemberId, Presence
-from server.cluster import Keeper
 from server.config import Config
-from server.hub import Hub
-from server.journal.lease import Leases
-from server.journal.redis import RedisJournal
-from server.metrics import Metrics
 from server.presence import SharedPresence
 from server.relay import Relay
 from tests.chamber.play import m
 from tests.redis_process import RedisProcess
 from tests.server.conftest import SCALE
-from tests.server.test_redis_failover import SITTING, Node, schedule_and_open_a_vote, until
+from tests.server.test_redis_failover import (
+    SITTING,
+    Node,
+    schedule_and_open_a_vote,
+    start_node,
+    until,
+)
 
 pytestmark = pytest.mark.redis
 GRACE_S = 1.0
@@ -39,25 +40,18 @@ async def nodes(redis_server: RedisProcess, tmp_path: Path) -> AsyncIterator[Cal
     async with AsyncExitStack() as stack:
 
         async def start(name: str, keep: bool = True) -> Node:
-            journal = RedisJournal(redis_server.url)
-            await journal.open()
-            stack.push_async_callback(journal.close)
-            leases = Leases(journal, ttl_ms=2000, node=name)
-            hub = Hub(
-                journal,
+            # keep=False: a node that never takes the sitting (the test sweeps its presence)
+            return await start_node(
+                stack,
+                redis_server.url,
+                name,
                 Config(data=tmp_path / name, presence_grace_s=GRACE_S),
-                Metrics(),
-                claims=leases,
-                relay=Relay(journal, 5.0),
-                shared=SharedPresence(journal, name, TTL_MS),
+                keep,
+                lambda journal: {
+                    "relay": Relay(journal, 5.0),
+                    "shared": SharedPresence(journal, name, TTL_MS),
+                },
             )
-            await hub.start()
-            stack.push_async_callback(hub.stop)
-            keeper = Keeper(hub, journal, leases)
-            if keep:  # a node that never takes the sitting: the test sweeps its presence
-                await keeper.start()
-                stack.push_async_callback(keeper.stop)
-            return Node(name, journal, leases, hub, keeper)
 
         yield start
 
