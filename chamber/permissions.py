@@ -7,6 +7,7 @@ then *refuses* it (a closed vote, a second ballot) is the business of the decide
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from msgspec import Struct
 
@@ -115,7 +116,13 @@ def permits(roles: Iterable[Role]) -> Permits:
     """The permission table as a client holding ``roles`` may read it: the union over its
     roles, since a member issues each command in whichever of its roles the table allows
     (server/acting.py ``Who.role_for``). The public and linked halls hold none."""
-    held = frozenset(roles)
+    return _permits(frozenset(roles))
+
+
+@cache
+def _permits(held: frozenset[Role]) -> Permits:
+    """Once per set of roles: the table is fixed, and every welcome asks (treat the
+    result as read-only: it is shared)."""
     commands: dict[str, tuple[str, ...]] = {}
     for name, permit in PERMISSIONS.items():
         if held & permit.roles:
