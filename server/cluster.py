@@ -21,6 +21,7 @@ from server.hub import Hub, NotOwner, UnknownSitting
 from server.journal.base import JournalError
 from server.journal.lease import Leases
 from server.journal.redis import RedisJournal
+from server.tasks import stop_task
 
 log = logging.getLogger("nghitruong.cluster")
 
@@ -44,8 +45,7 @@ class Keeper:
             # (tests/server/test_redis_presence.py hung on such a loop); the loop ends at
             # its next period either way.
             self._stopping = True
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_task(self._task)
             self._task = None
 
     async def release_all(self) -> None:

@@ -25,6 +25,7 @@ from server.journal.base import JournalError
 from server.journal.redis import RedisJournal
 from server.relay import BLOCK_MS, Relay
 from server.sequencer import Answer, Guard, Outcome, Pending, resolve
+from server.tasks import stop_task
 
 log = logging.getLogger("nghitruong.follower")
 
@@ -67,12 +68,11 @@ class Follower:
         or (those with a key) are decided again through ``resubmit``."""
         self.stopped = True
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await stop_task(self._task)
             self._task = None
 
     async def _follow(self) -> None:
-        while True:
+        while not self.stopped:  # as well as the cancel, which redis-py may swallow
             at = self.state.seq if self.state is not None else 0
             try:
                 stored = await self.relay.follow(self.sitting, at)

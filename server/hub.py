@@ -274,9 +274,16 @@ class Hub:
         if seq.state is not None:
             self._arm(sitting, seq.state)
         if self.relay is not None:
-            self._consumers[sitting] = asyncio.create_task(
-                self.relay.consume(sitting, self._relayed(sitting)), name=f"relay:{sitting}"
+            task: asyncio.Task[None] | None = None
+
+            def alive() -> bool:
+                return self._consumers.get(sitting) is task
+
+            task = asyncio.create_task(
+                self.relay.consume(sitting, self._relayed(sitting), alive),
+                name=f"relay:{sitting}",
             )
+            self._consumers[sitting] = task
         return seq
 
     def _relayed(

@@ -56,6 +56,7 @@ from server.registry import (
     Unavailable,
     new_id,
 )
+from server.tasks import stop_task
 
 log = logging.getLogger("nghitruong.registry")
 
@@ -132,6 +133,7 @@ class ReplicatedRegistry(Registry):
         self.on_revoke: list[Callable[[], object]] = []
         self._apply_lock = threading.RLock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # Life cycle
 
@@ -143,12 +145,16 @@ class ReplicatedRegistry(Registry):
 
     async def start(self) -> None:
         await asyncio.to_thread(self.open)
+        self._stopping = False
         self._task = asyncio.create_task(self._follow(), name="registry-follow")
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            # A flag as well as the cancel: a cancel landing as redis-py's read times out
+            # is swallowed on Python 3.11 (CI hung in this stop); the loop's next read,
+            # at most one block later, ends it either way.
+            self._stopping = True
+            await stop_task(self._task)
             self._task = None
 
     def close(self) -> None:
@@ -279,7 +285,7 @@ class ReplicatedRegistry(Registry):
     async def _follow(self) -> None:
         client: AsyncRedis = self.target.client()
         try:
-            while True:
+            while not self._stopping:
                 try:
                     found = await client.xread(
                         {self.stream: f"{self.applied}-0"}, count=500, block=500

@@ -108,16 +108,19 @@ class Relay:
             log.warning("sitting %s: a forwarded command failed: %r", sitting, err)
         return Outcome(UNAVAILABLE)
 
-    async def consume(self, sitting: str, submit: Submit) -> None:
+    async def consume(
+        self, sitting: str, submit: Submit, alive: Callable[[], bool] = lambda: True
+    ) -> None:
         """Decide the commands other nodes forward to this sitting's owner (this node)
-        until cancelled: from the Stream's end when it starts, so a command forwarded to
-        the previous owner and not answered is sent again by its client, not decided
-        twice (its key would answer it once anyway)."""
+        until cancelled or ``alive()`` is false (checked at every read, as a cancel landing
+        as redis-py's read times out may be swallowed): from the Stream's end when it
+        starts, so a command forwarded to the previous owner and not answered is sent again
+        by its client, not decided twice (its key would answer it once anyway)."""
         stream = self.journal.key(sitting, "fwd")
         last = "$"
         tasks: set[asyncio.Task[None]] = set()
         try:
-            while True:
+            while alive():
                 try:
                     found = await self.journal.do(
                         "XREAD", "BLOCK", BLOCK_MS, "STREAMS", stream, last
