@@ -47,6 +47,10 @@ log = logging.getLogger("nghitruong.fanout")
 #: A view tick yields the loop after this long (and after at least one connection), so a
 #: command that came in meanwhile waits at most about this long per turn of its way.
 VIEW_SLICE_S = 0.001
+#: An events frame goes to a public audience this large (gallery screens, which send no
+#: commands) in 1 ms slices by a task of the room's, in order, not all in the commit's
+#: callback: a public event to 2,000 screens held the loop ≈ 30 ms.
+PACE_PUBLIC_FROM = 64
 
 ANSWER, WELCOME = -1, -2  # the seq of a queued frame that is not an event frame
 
@@ -289,6 +293,10 @@ class Room:
         # The last snapshot encoded per (audience, encoding), with the state it shows.
         self._snapshots: dict[tuple[Audience, str], tuple[Sitting, msgspec.Raw]] = {}
         self._views: dict[tuple[Audience, str], tuple[Sitting, bytes]] = {}
+        # Public events frames still being written, oldest first: (first, last, items,
+        # encoded per encoding); the screens not yet reached get no view tick meanwhile.
+        self._paced: deque[tuple[int, int, list[EventItem], dict[str, bytes]]] = deque()
+        self._pacer: asyncio.Task[None] | None = None
 
     def add(self, conn: Conn) -> None:
         """A new connection, just welcomed: it is sent the current view at once (a screen
@@ -316,9 +324,10 @@ class Room:
                 del self.members[conn.member]
 
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            await asyncio.gather(self._ticker, return_exceptions=True)
+        for task in (self._ticker, self._pacer):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def close_all(self, code: int) -> None:
         """Close every connection (the sitting moved to another node): they reconnect."""
@@ -362,12 +371,41 @@ class Room:
             items = self.visible(records, state, audience, None) if group else []
             if not items:
                 continue  # quiet for the whole audience: told at its next frame or tick
+            if audience is Audience.PUBLIC and (len(group) >= PACE_PUBLIC_FROM or self._paced):
+                self._pace(first, last, items)
+                continue
             for conn in list(group):
                 # Only a delegate whose own ballot is in the batch sees a variant of its own.
                 if audience is not Audience.DELEGATE or conn.member not in own:
                     push(conn, items, None)
         if own:
             self._publish_own(records, state, push)
+
+    def _pace(self, first: int, last: int, items: list[EventItem]) -> None:
+        self._paced.append((first, last, items, {}))
+        if self._pacer is None or self._pacer.done():
+            self._pacer = asyncio.create_task(self._write_paced(), name=f"paced:{self.sitting}")
+
+    async def _write_paced(self) -> None:
+        """Write the public events frames, oldest first, to every public connection that
+        has not got past them, yielding the loop every VIEW_SLICE_S."""
+        until = time.perf_counter() + VIEW_SLICE_S
+        while self._paced:
+            first, last, items, encoded = self._paced[0]
+            for conn in list(self.audiences[Audience.PUBLIC]):
+                if conn.closed or conn.at >= last:
+                    continue  # gone, or joined (welcomed or resumed) after these events
+                data = encoded.get(conn.codec.kind)
+                if data is None:
+                    data = encoded[conn.codec.kind] = conn.codec.encode(
+                        Events(from_=first, to=last, events=items)
+                    )
+                conn.push(first, last, data)
+                if time.perf_counter() >= until:
+                    await asyncio.sleep(0)
+                    until = time.perf_counter() + VIEW_SLICE_S
+            self._paced.popleft()
+        self._changed.set()  # the view ticks skipped the public screens meanwhile
 
     def _publish_own(
         self,
@@ -506,6 +544,8 @@ class Room:
             return lambda conn: None
         changed: set[Audience] = set()
         for audience in Audience:
+            if audience is Audience.PUBLIC and self._paced:
+                continue  # not sent to them this tick: still a change at the next one
             value = _view_value(state, audience)
             if self._last_views.get(audience) != value:
                 self._last_views[audience] = value
@@ -515,8 +555,8 @@ class Room:
         joined: dict[tuple[str, int, int, bytes], bytes] = {}
 
         def deliver(conn: Conn) -> None:
-            if conn.closed:
-                return
+            if conn.closed or (self._paced and conn.audience is Audience.PUBLIC):
+                return  # gone, or public events still being written to it: next tick
             if conn.stalled():
                 self._drop_stalled(conn)
                 return

@@ -17,7 +17,8 @@ from chamber import Record
 from chamber import commands as c
 from chamber.ids import APPROVE, REJECT, MemberId
 from chamber.projection import Audience
-from server.fanout import Conn, Room
+from server import fanout
+from server.fanout import PACE_PUBLIC_FROM, Conn, Room
 from server.protocol import CODECS, JSON
 from tests.chamber.play import m
 from tests.chamber.test_voting import last, motion, setup
@@ -189,3 +190,59 @@ async def test_the_ballot_that_completes_the_tally_is_shown_without_the_throttle
         assert screen.view is not None and screen.at < p.s.seq
     finally:
         await room.stop()
+
+
+async def test_public_events_to_many_screens_are_written_in_order_in_slices() -> None:
+    """A public event to a large gallery is written by the room's pacer, yielding the loop
+    between slices, not in the commit's callback; the screens get every frame in order,
+    a screen that joins meanwhile none it already has, and no view until it is done."""
+    p = setup(present=25)
+    room = Room("s1", lambda: p.state, view_hz=4)
+    screens = [conn(Audience.PUBLIC) for _ in range(PACE_PUBLIC_FROM * 3)]
+    for x in screens:
+        room.add(x)
+        x.view = None
+    chair = conn(Audience.CHAIR, m(1))
+    room.add(chair)
+    chair.view = None
+    await room.stop()  # no view ticks: the test sends them
+    start = p.s.seq
+    p.do(c.OpenVote(motion=motion(p)))
+    room.publish(p.records[-1:], p.s)
+    p.do(c.CloseVote(vote=last(p).id))
+    room.publish(p.records[-1:], p.s)
+    # Not one screen was handed a frame in the callbacks; the chair got both at once.
+    assert sum(x.handed for x in screens) == 0
+    assert covered(frames(chair), start) == p.s.seq
+    late = conn(Audience.PUBLIC)
+    room.add(late)  # welcomed at the current seq while the frames are still being written
+    late.view = None
+    room.send_views()  # a tick meanwhile passes the screens by
+    assert all(x.view is None for x in screens)
+    with _slices(0.0):  # a slice of one connection: the pacer yields after every write
+        for _ in range(len(screens) * 2 + 10):
+            await asyncio.sleep(0)
+            if room._pacer is not None and room._pacer.done():
+                break
+    assert room._pacer is not None and room._pacer.done() and not room._paced
+    for x in screens:
+        sent = frames(x)
+        assert covered(sent, start) == p.s.seq
+        assert sent[-1]["events"][0]["event"]["type"] == "vote.closed"
+    assert late.handed == 0 and late.frames == type(late.frames)()
+    room.send_views()
+    assert all(x.view is not None for x in screens)
+
+
+class _slices:
+    """Set the fan-out's slice for a block (0: yield after every connection)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        self.saved = fanout.VIEW_SLICE_S
+        fanout.VIEW_SLICE_S = self.seconds
+
+    def __exit__(self, *exc: object) -> None:
+        fanout.VIEW_SLICE_S = self.saved
