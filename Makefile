@@ -60,6 +60,7 @@ bench: $(VENV)/.stamp $(VENV)/.bench-stamp web $(LOADGEN)/node_modules/.stamp
 	$(BIN)/python tests/load/bench_core.py
 	$(BIN)/python tests/load/bench_minutes.py
 	$(BIN)/python tests/load/kill_storm.py --trials 200
+	$(BIN)/python tests/load/journal_commit.py --n 3000
 	$(BIN)/python tests/load/redis_append.py --n 2000
 	$(BIN)/python tests/load/registry_writes.py
 	$(BIN)/python tests/load/failover_storm.py --trials 100

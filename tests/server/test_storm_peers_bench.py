@@ -5,6 +5,7 @@ that they cannot rot: each produces its figures with a few clients, unpinned."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 
 from tests.load.idle_gallery import hold
 from tests.load.idle_gallery import report as idle_report
+from tests.load.journal_commit import report as journal_commit_report
+from tests.load.journal_commit import run as journal_commit_run
 from tests.load.plot import latency_plot
 from tests.load.restart_resync import report as restart_report
 from tests.load.restart_resync import run as restart_run
@@ -71,3 +74,10 @@ def test_screens_resume_at_the_last_seq_after_a_kill() -> None:
     assert r["resumed"] == 20 and r["snapshots"] == 0  # with their last seq, not afresh
     assert r["listening_after_start_ms"] > 0 and r["all_caught_up_after_start_ms"] > 0
     assert "SIGKILL" in restart_report(result)
+
+
+def test_the_journal_commit_bench_measures_both_ways(tmp_path: Path) -> None:
+    out = asyncio.run(journal_commit_run(60, 3, tmp_path))
+    assert [len(ms) for ms in out.values()] == [60, 60]
+    assert all(m > 0 for ms in out.values() for m in ms)
+    journal_commit_report(out)  # prints, with the ratio to the bare fsync
