@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+import time
 from typing import Any
 
 import msgspec
@@ -125,3 +128,74 @@ def test_ballot_resent_after_a_lost_ack_is_applied_once(browser: Any, hub: Hub) 
         if r["event"]["type"] == "ballot.cast" and r["event"]["member"] == "db05"
     ]
     assert len(cast) == 1, cast
+
+
+def test_a_ballot_answered_unavailable_is_sent_again_by_itself(browser: Any, hub: Hub) -> None:
+    """The hub answers `server.unavailable` (its journal could not take the ballot, or the
+    sitting was moving to another node): the console sends it again with the same id after
+    a pause, without the delegate clicking again and without an error shown; the hub
+    applies it once."""
+    hub.check_in(*[f"db{i:02d}" for i in range(1, 22)])
+    for cmd in ({"type": "sitting.open"}, {"type": "sitting.start"}):
+        assert hub.command("db01", cmd).get("ok")
+    motion = next(iter(hub.http("GET", f"/api/sittings/{hub.sitting}")["motions"]))
+    assert hub.command("db01", {"type": "vote.open", "motion": motion, "duration_s": 600}).get("ok")
+
+    ctx = browser.new_context()
+    casts: list[tuple[float, str]] = []  # (when, id) of each vote.cast the page sent
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(ms(8))
+
+        def route(ws: Any) -> None:
+            server = ws.connect_to_server()
+
+            def from_page(message: str | bytes) -> None:
+                raw = message if isinstance(message, bytes) else message.encode()
+                frame = msgspec.msgpack.decode(raw)
+                cmd = frame.get("cmd") if frame.get("t") == "cmd" else None
+                if cmd is not None and cmd.get("type") == "vote.cast":
+                    casts.append((time.monotonic(), frame["id"]))
+                    if len(casts) <= 2:  # the first two: as a hub that cannot take them
+                        ws.send(
+                            msgspec.msgpack.encode(
+                                {
+                                    "t": "error",
+                                    "id": frame["id"],
+                                    "code": "server.unavailable",
+                                    "message": "the journal is unavailable",
+                                    "params": {},
+                                }
+                            )
+                        )
+                        return
+                server.send(message)
+
+            ws.on_message(from_page)
+            server.on_message(lambda message: ws.send(message))
+
+        page.route_web_socket(re.compile(r".*/ws$"), route)
+        page.goto(hub.url(f"/delegate/?sitting={hub.sitting}"))
+        page.fill("input[name=username]", "db06")
+        page.fill("input[name=password]", hub.passwords["db06"])
+        page.click("button[type=submit]")
+        page.locator("[data-testid=vote-approve]").click()
+        page.locator("[data-testid=confirm-ballot]").click()
+        expect(page.locator("[data-testid=my-ballot]")).to_contain_text(
+            "Bạn đã biểu quyết", timeout=ms(15)
+        )
+        # No refusal was shown: the console waited and sent it again.
+        assert page.locator(".notice, [role=alert]").filter(has_text="journal").count() == 0
+    finally:
+        ctx.close()
+
+    assert len(casts) == 3, casts
+    assert len({cid for _, cid in casts}) == 1  # the same id each time: decided once
+    pauses = [b - a for (a, _), (b, _) in itertools.pairwise(casts)]
+    assert pauses[0] >= 0.2 and pauses[1] >= 0.4, pauses  # 250 ms, then 500 ms
+    ballots = [
+        r["event"]
+        for r in hub.log()["records"]
+        if r["event"]["type"] == "ballot.cast" and r["event"]["member"] == "db06"
+    ]
+    assert len(ballots) == 1, json.dumps(ballots)

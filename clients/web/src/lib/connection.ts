@@ -127,7 +127,14 @@ interface Pending {
   cmd: Command;
   resolve: (a: Ack) => void;
   reject: (e: CommandError) => void;
+  /** Times it was answered `server.unavailable` and sent again. */
+  retries: number;
 }
+
+/** A command answered `server.unavailable` was not carried out (the journal could not
+ * take it, or its sitting was moving to another node: docs/protocol.md): it is sent again
+ * by itself, with the same id, after each of these pauses, and only then refused. */
+export const RETRY_UNAVAILABLE_MS = [250, 500, 1000, 2000, 4000];
 
 export interface Notice {
   id: number;
@@ -457,6 +464,15 @@ export class Connection {
       case "error": {
         if (f.id && this.pending.has(f.id)) {
           const p = this.pending.get(f.id)!;
+          if (f.code === "server.unavailable" && p.retries < RETRY_UNAVAILABLE_MS.length) {
+            const pause = RETRY_UNAVAILABLE_MS[p.retries++];
+            window.setTimeout(() => {
+              // Still unanswered and the link up: again (a reconnect re-sends it anyway).
+              if (this.pending.get(p.id) === p && this.live.status === "open")
+                this.sendFrame({ t: "cmd", id: p.id, cmd: p.cmd });
+            }, pause);
+            return;
+          }
           this.pending.delete(f.id);
           this.update({});
           p.reject(new CommandError(f.code, f.message, f.params ?? {}));
@@ -487,7 +503,7 @@ export class Connection {
   send(cmd: Command): Promise<Ack> {
     const id = crypto.randomUUID();
     return new Promise<Ack>((resolve, reject) => {
-      this.pending.set(id, { id, cmd, resolve, reject });
+      this.pending.set(id, { id, cmd, resolve, reject, retries: 0 });
       this.update({});
       if (this.live.status === "open") this.sendFrame({ t: "cmd", id, cmd });
     });
