@@ -17,13 +17,18 @@ from tests.browser.conftest import Hub, ms
 pytestmark = pytest.mark.browser
 
 
-def test_ballot_cast_offline_is_counted_exactly_once(browser: Any, hub: Hub, shots: Any) -> None:
+def open_a_vote(hub: Hub) -> None:
+    """21 delegates checked in, the sitting started and a named vote open for 10 minutes."""
     hub.check_in(*[f"db{i:02d}" for i in range(1, 22)])
     for cmd in ({"type": "sitting.open"}, {"type": "sitting.start"}):
         assert hub.command("db01", cmd).get("ok")
     motion = next(iter(hub.http("GET", f"/api/sittings/{hub.sitting}")["motions"]))
     opened = hub.command("db01", {"type": "vote.open", "motion": motion, "duration_s": 600})
     assert opened.get("ok"), opened
+
+
+def test_ballot_cast_offline_is_counted_exactly_once(browser: Any, hub: Hub, shots: Any) -> None:
+    open_a_vote(hub)
 
     ctx = browser.new_context(viewport={"width": 1024, "height": 1366})
     try:
@@ -79,11 +84,7 @@ def test_ballot_cast_offline_is_counted_exactly_once(browser: Any, hub: Hub, sho
 def test_ballot_resent_after_a_lost_ack_is_applied_once(browser: Any, hub: Hub) -> None:
     """The ballot reaches the hub but the link dies before the ack: the client re-sends it
     with the same id after reconnecting, and the hub answers without applying it again."""
-    hub.check_in(*[f"db{i:02d}" for i in range(1, 22)])
-    for cmd in ({"type": "sitting.open"}, {"type": "sitting.start"}):
-        assert hub.command("db01", cmd).get("ok")
-    motion = next(iter(hub.http("GET", f"/api/sittings/{hub.sitting}")["motions"]))
-    assert hub.command("db01", {"type": "vote.open", "motion": motion, "duration_s": 600}).get("ok")
+    open_a_vote(hub)
 
     ctx = browser.new_context()
     try:
@@ -135,11 +136,7 @@ def test_a_ballot_answered_unavailable_is_sent_again_by_itself(browser: Any, hub
     sitting was moving to another node): the console sends it again with the same id after
     a pause, without the delegate clicking again and without an error shown; the hub
     applies it once."""
-    hub.check_in(*[f"db{i:02d}" for i in range(1, 22)])
-    for cmd in ({"type": "sitting.open"}, {"type": "sitting.start"}):
-        assert hub.command("db01", cmd).get("ok")
-    motion = next(iter(hub.http("GET", f"/api/sittings/{hub.sitting}")["motions"]))
-    assert hub.command("db01", {"type": "vote.open", "motion": motion, "duration_s": 600}).get("ok")
+    open_a_vote(hub)
 
     ctx = browser.new_context()
     casts: list[tuple[float, str]] = []  # (when, id) of each vote.cast the page sent
