@@ -246,3 +246,28 @@ class _slices:
 
     def __exit__(self, *exc: object) -> None:
         fanout.VIEW_SLICE_S = self.saved
+
+
+async def test_public_events_that_fail_to_be_written_resync_the_screens_not_reached() -> None:
+    p = setup(present=25)
+    room = Room("s1", lambda: p.state, view_hz=4)
+    screens = [conn(Audience.PUBLIC) for _ in range(PACE_PUBLIC_FROM)]
+    for x in screens:
+        room.add(x)
+        x.view = None
+    await room.stop()
+    broken = screens[len(screens) // 2]
+
+    def fail(first: int, to_seq: int, data: bytes) -> None:
+        raise RuntimeError("a bug")
+
+    broken.push = fail  # type: ignore[method-assign]
+    p.do(c.OpenVote(motion=motion(p)))
+    room.publish(p.records[-1:], p.s)
+    assert room._pacer is not None
+    await asyncio.gather(room._pacer)
+    reached = [x for x in screens if x.at == p.s.seq]
+    behind = [x for x in screens if x.at < p.s.seq]
+    assert reached and behind and broken in behind
+    assert all(x.resync for x in behind) and not any(x.resync for x in reached)
+    assert not room._paced
