@@ -102,20 +102,22 @@ class Conn:
         self.task: asyncio.Task[None] | None = None  # the writer, set by its owner
 
     def flush_quiet(
-        self, to: int, encoded: dict[tuple[str, int, int], bytes] | None = None, dry: bool = False
+        self, to: int, encoded: dict[tuple[str, int, int], bytes] | None = None
     ) -> None:
         """Tell the client the quiet range up to ``to``: one empty frame, keeping the seq
-        contiguous. ``encoded`` shares the frames among connections with the same range
-        (``dry``: only encode it there)."""
+        contiguous. ``encoded`` shares the frames among connections with the same range."""
         if self.at < to and not self.closed:
-            key = (self.codec.kind, self.at, to)
-            data = None if encoded is None else encoded.get(key)
-            if data is None:
-                data = self.codec.encode(Events(from_=self.at, to=to, events=[]))
-                if encoded is not None:
-                    encoded[key] = data
-            if not dry:
-                self.push(self.at, to, data)
+            self.push(self.at, to, self._quiet_frame(to, encoded))
+
+    def _quiet_frame(self, to: int, encoded: dict[tuple[str, int, int], bytes] | None) -> bytes:
+        """The empty events frame for (at, to], from ``encoded`` or encoded into it."""
+        key = (self.codec.kind, self.at, to)
+        data = None if encoded is None else encoded.get(key)
+        if data is None:
+            data = self.codec.encode(Events(from_=self.at, to=to, events=[]))
+            if encoded is not None:
+                encoded[key] = data
+        return data
 
     def push(self, first: int, to_seq: int, data: bytes) -> None:
         """An events frame covering (first, to_seq]."""
@@ -196,8 +198,7 @@ class Conn:
             data = joined.get(key)
             if data is None:
                 binary = self.codec.binary
-                self.flush_quiet(to, quiet, dry=True)
-                empty = quiet[(self.codec.kind, self.at, to)]
+                empty = self._quiet_frame(to, quiet)
                 data = joined[key] = framed(empty, binary, True) + framed(view, binary, True)
             assert self.direct is not None
             if self.direct(data):

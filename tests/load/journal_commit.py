@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from server.journal import Commit, SqliteJournal, Stored
+from tests.load.vote_storm import pct
 
 PAYLOAD = b"x" * 300
 BLOCK = b"y" * 1024
@@ -37,11 +38,6 @@ BLOCK = b"y" * 1024
 
 def record(seq: int) -> Commit:
     return Commit(records=[Stored(seq, f"{seq:064x}", PAYLOAD)], answers=[(f"m/{seq}", b"ok")])
-
-
-def quantile(ms: list[float], q: float) -> float:
-    ordered = sorted(ms)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
 class Bare:
@@ -87,12 +83,12 @@ async def run(n: int, rounds: int, folder: Path) -> dict[str, list[float]]:
 
 
 def report(out: dict[str, list[float]]) -> None:
-    base = {q: quantile(next(iter(out.values())), q) for q in (0.5, 0.99, 0.999)}
+    base = {q: pct(next(iter(out.values())), q) for q in (50, 99, 99.9)}
     print(f"{'one durable commit at rest (ms)':44}{'p50':>8}{'p99':>8}{'p99.9':>8}{'max':>8}")
     for name, ms in out.items():
-        cells = [quantile(ms, q) for q in (0.5, 0.99, 0.999)]
+        cells = [pct(ms, q) for q in (50, 99, 99.9)]
         print(f"{name:44}" + "".join(f"{c:8.2f}" for c in cells) + f"{max(ms):8.2f}")
-        ratios = [c / base[q] for c, q in zip(cells, (0.5, 0.99, 0.999), strict=True)]
+        ratios = [c / base[q] for c, q in zip(cells, (50, 99, 99.9), strict=True)]
         print(f"{'  ÷ bare':44}" + "".join(f"{r:8.2f}" for r in ratios))
 
 

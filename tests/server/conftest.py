@@ -20,6 +20,7 @@ from tests.demo_data import copy_demo, is_empty
 from tests.redis_process import RedisProcess
 
 if TYPE_CHECKING:
+    from tests.load.chaos import Nodes
     from tests.load.failover_storm import Node
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,6 +131,17 @@ def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def three_nodes(tmp_path: Path) -> Iterator[Nodes]:
+    """Three hub processes and the Redis of the chaos harness (tests/load/chaos.py)."""
+    from tests.load.chaos import Nodes  # it imports this module
+
+    cluster = Nodes(tmp_path)
+    cluster.start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture

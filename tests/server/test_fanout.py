@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 import msgspec
+import pytest
 
 from chamber import Record
 from chamber import commands as c
@@ -192,7 +193,9 @@ async def test_the_ballot_that_completes_the_tally_is_shown_without_the_throttle
         await room.stop()
 
 
-async def test_public_events_to_many_screens_are_written_in_order_in_slices() -> None:
+async def test_public_events_to_many_screens_are_written_in_order_in_slices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A public event to a large gallery is written by the room's pacer, yielding the loop
     between slices, not in the commit's callback; the screens get every frame in order,
     a screen that joins meanwhile none it already has, and no view until it is done."""
@@ -219,11 +222,11 @@ async def test_public_events_to_many_screens_are_written_in_order_in_slices() ->
     late.view = None
     room.send_views()  # a tick meanwhile passes the screens by
     assert all(x.view is None for x in screens)
-    with _slices(0.0):  # a slice of one connection: the pacer yields after every write
-        for _ in range(len(screens) * 2 + 10):
-            await asyncio.sleep(0)
-            if room._pacer is not None and room._pacer.done():
-                break
+    monkeypatch.setattr(fanout, "VIEW_SLICE_S", 0.0)  # the pacer yields after every write
+    for _ in range(len(screens) * 2 + 10):
+        await asyncio.sleep(0)
+        if room._pacer is not None and room._pacer.done():
+            break
     assert room._pacer is not None and room._pacer.done() and not room._paced
     for x in screens:
         sent = frames(x)
@@ -232,20 +235,6 @@ async def test_public_events_to_many_screens_are_written_in_order_in_slices() ->
     assert late.handed == 0 and late.frames == type(late.frames)()
     room.send_views()
     assert all(x.view is not None for x in screens)
-
-
-class _slices:
-    """Set the fan-out's slice for a block (0: yield after every connection)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-
-    def __enter__(self) -> None:
-        self.saved = fanout.VIEW_SLICE_S
-        fanout.VIEW_SLICE_S = self.seconds
-
-    def __exit__(self, *exc: object) -> None:
-        fanout.VIEW_SLICE_S = self.saved
 
 
 async def test_public_events_that_fail_to_be_written_resync_the_screens_not_reached() -> None:

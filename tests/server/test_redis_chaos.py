@@ -5,9 +5,6 @@ duplicate, the clients of a killed node resumed on another, no command left unan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.load.chaos import Nodes, chaos
@@ -18,19 +15,11 @@ TRIALS = 10
 SEED = 20261201
 
 
-@pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[Nodes]:
-    cluster = Nodes(tmp_path)
-    cluster.start()
-    yield cluster
-    cluster.stop()
-
-
 @pytest.mark.timeout(900)  # node starts (Argon2 for the demo logins) on a busy machine
 async def test_no_ballot_lost_or_doubled_whatever_is_killed(
-    nodes: Nodes, capsys: pytest.CaptureFixture[str]
+    three_nodes: Nodes, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run = await chaos(nodes, TRIALS, SEED)
+    run = await chaos(three_nodes, TRIALS, SEED)
     with capsys.disabled():  # the figures are the point: shown even when it passes
         print("\n" + run.line())
     counts, figures = run.counts, run.figures

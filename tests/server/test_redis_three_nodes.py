@@ -12,8 +12,6 @@ when the owner died."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -28,14 +26,6 @@ TRIALS = 3
 SEED = 11
 
 
-@pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[Nodes]:
-    cluster = Nodes(tmp_path)
-    cluster.start()
-    yield cluster
-    cluster.stop()
-
-
 def log_in_redis(port: int) -> list[object]:
     with redis.Redis(port=port) as r:
         entries = r.xrange("nt:{" + SITTING + "}:log")
@@ -47,11 +37,11 @@ def log_in_redis(port: int) -> list[object]:
 
 @pytest.mark.timeout(900)
 async def test_the_owners_death_loses_and_doubles_nothing_on_three_nodes(
-    nodes: Nodes, capsys: pytest.CaptureFixture[str]
+    three_nodes: Nodes, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run = Chaos(nodes, SEED, kinds=("owner",))
+    run = Chaos(three_nodes, SEED, kinds=("owner",))
     await run.setup()
-    urls = {ws(n.url) for n in nodes.nodes}
+    urls = {ws(n.url) for n in three_nodes.nodes}
     assert {cl.url for cl in run.everyone} == urls  # spread over the three
     moved: set[int] = set()
     for n in range(TRIALS):
@@ -66,7 +56,7 @@ async def test_the_owners_death_loses_and_doubles_nothing_on_three_nodes(
             else:
                 assert cl.reconnects == reconnects, (cl.url, owner.url)
     await run.finish()
-    events = log_in_redis(nodes.redis.port)
+    events = log_in_redis(three_nodes.redis.port)
     ballots = Counter((e.vote, e.member) for e in events if isinstance(e, BallotCast))
     votes = {e.vote for e in events if isinstance(e, BallotCast)}
     assert len(votes) == TRIALS and set(ballots.values()) == {1}
